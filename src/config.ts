@@ -1,0 +1,74 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(os.availableParallelism()),
+  SIGNUP_OPEN: boolish.default(true),
+  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  STALL_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: boolish.default(false),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly maxUploadBytes: number;
+  readonly workerConcurrency: number;
+  readonly signupOpen: boolean;
+  readonly sessionSecret: string | undefined;
+  readonly sessionTtlMs: number;
+  readonly loginRateLimit: number;
+  readonly stallTimeoutMs: number;
+  readonly ffmpegPath: string;
+  readonly ffprobePath: string;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the environment into a validated, frozen Config; a bad value names its variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" so that `FOO= npm start` behaves like leaving FOO out.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'configuration';
+    throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'bad value'}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    signupOpen: e.SIGNUP_OPEN,
+    sessionSecret: e.SESSION_SECRET,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    stallTimeoutMs: e.STALL_TIMEOUT_SECONDS * 1000,
+    ffmpegPath: e.FFMPEG_PATH,
+    ffprobePath: e.FFPROBE_PATH,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+  });
+}

@@ -1,0 +1,119 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Migrations live in code (not files found at run time) so that they work the same under tsx,
+ * after bundling, and on both SQLite and PostgreSQL: only Kysely's portable schema builder is used.
+ */
+// Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+const initial: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('username', 'text', (c) => c.notNull().unique())
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('sessions')
+      .addColumn('sid', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
+
+    await db.schema
+      .createTable('api_tokens')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_used_at', 'bigint')
+      .execute();
+
+    await db.schema
+      .createTable('files')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('original_filename', 'text', (c) => c.notNull())
+      .addColumn('input_key', 'text', (c) => c.notNull())
+      .addColumn('input_size', 'bigint', (c) => c.notNull())
+      .addColumn('input_format', 'text', (c) => c.notNull())
+      .addColumn('input_codec', 'text', (c) => c.notNull())
+      .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+      .addColumn('has_cover', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('input_sample_rate', 'integer', (c) => c.notNull())
+      .addColumn('input_channels', 'integer', (c) => c.notNull())
+      .addColumn('presets', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('progress', 'real', (c) => c.notNull().defaultTo(0))
+      .addColumn('error', 'text')
+      .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('files_user_created').on('files').columns(['user_id', 'created_at']).execute();
+
+    await db.schema
+      .createTable('outputs')
+      .addColumn('file_id', 'text', (c) => c.notNull().references('files.id').onDelete('cascade'))
+      .addColumn('preset_id', 'text', (c) => c.notNull())
+      .addColumn('blob_key', 'text', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+      .addColumn('bit_rate', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('outputs_pk', ['file_id', 'preset_id'])
+      .execute();
+
+    await db.schema
+      .createTable('jobs')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('file_id', 'text', (c) => c.notNull().references('files.id').onDelete('cascade'))
+      .addColumn('generation', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('locked_by', 'text')
+      .addColumn('heartbeat_at', 'bigint')
+      .addColumn('run_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('jobs_state_run_at').on('jobs').columns(['state', 'run_at']).execute();
+
+    await db.schema
+      .createTable('notifications')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('file_id', 'text', (c) => c.references('files.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('dismissed_at', 'bigint')
+      .execute();
+    await db.schema
+      .createIndex('notifications_user_created')
+      .on('notifications')
+      .columns(['user_id', 'created_at'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    for (const table of ['notifications', 'jobs', 'outputs', 'files', 'api_tokens', 'sessions', 'users']) {
+      await db.schema.dropTable(table).execute();
+    }
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

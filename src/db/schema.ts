@@ -1,0 +1,101 @@
+import type { Generated, Selectable } from 'kysely';
+
+/** Times are epoch milliseconds: one representation that SQLite and PostgreSQL both store exactly. */
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  sid: string;
+  user_id: string | null;
+  data: string;
+  expires_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
+
+export interface FilesTable {
+  id: string;
+  user_id: string;
+  name: string;
+  original_filename: string;
+  input_key: string;
+  input_size: number;
+  input_format: string;
+  input_codec: string;
+  duration_ms: number;
+  has_cover: number;
+  input_sample_rate: number;
+  input_channels: number;
+  presets: string; // JSON array of preset ids, in the order chosen
+  status: FileStatus;
+  progress: number; // 0..100
+  error: string | null;
+  /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
+  generation: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OutputsTable {
+  file_id: string;
+  preset_id: string;
+  blob_key: string;
+  size: number;
+  duration_ms: number;
+  bit_rate: number;
+  created_at: number;
+}
+
+export type JobState = 'queued' | 'running';
+
+export interface JobsTable {
+  id: Generated<number>;
+  file_id: string;
+  generation: number;
+  state: JobState;
+  attempts: number;
+  locked_by: string | null;
+  heartbeat_at: number | null;
+  run_at: number;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  user_id: string;
+  file_id: string | null;
+  kind: 'completed' | 'failed';
+  message: string;
+  /** Unique: a re-run job that reaches the same end again cannot notify twice. */
+  dedupe_key: string;
+  created_at: number;
+  dismissed_at: number | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  files: FilesTable;
+  outputs: OutputsTable;
+  jobs: JobsTable;
+  notifications: NotificationsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type FileRow = Selectable<FilesTable>;
+export type OutputRow = Selectable<OutputsTable>;
+export type NotificationRow = Selectable<NotificationsTable>;
+export type JobRow = Selectable<JobsTable>;

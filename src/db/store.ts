@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { Store } from '../domain/ports.ts';
+import type { Database } from './schema.ts';
+import { filesRepo } from './repos/files.ts';
+import { jobsRepo } from './repos/jobs.ts';
+import { notificationsRepo } from './repos/notifications.ts';
+import { outputsRepo } from './repos/outputs.ts';
+import { tokensRepo } from './repos/tokens.ts';
+import { usersRepo } from './repos/users.ts';
+
+/** Binds every repository to one Kysely handle: the root database or an open transaction. */
+export function createStore(db: Kysely<Database>): Store {
+  return {
+    users: usersRepo(db),
+    tokens: tokensRepo(db),
+    files: filesRepo(db),
+    outputs: outputsRepo(db),
+    notifications: notificationsRepo(db),
+    jobs: jobsRepo(db),
+    transaction: (fn) =>
+      db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
+  };
+}

@@ -1,0 +1,135 @@
+import { AppError, notFound } from '../errors.ts';
+import { findPreset } from '../media/presets.ts';
+import type { Deps, FileRow, OutputRow } from './ports.ts';
+import { fileBlobPrefix } from './uploads.ts';
+
+export interface OutputView {
+  preset: string;
+  label: string;
+  mimeType: string;
+  extension: string;
+  size: number;
+  durationMs: number;
+  bitRate: number;
+  url: string;
+}
+
+export interface FileView {
+  id: string;
+  name: string;
+  originalFilename: string;
+  status: FileRow['status'];
+  progress: number;
+  error: string | null;
+  presets: string[];
+  input: { format: string; codec: string; size: number; durationMs: number; sampleRate: number; channels: number };
+  outputs: OutputView[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toFileView(file: FileRow, outputs: readonly OutputRow[]): FileView {
+  const presets = JSON.parse(file.presets) as string[];
+  return {
+    id: file.id,
+    name: file.name,
+    originalFilename: file.original_filename,
+    status: file.status,
+    progress: Math.round(file.progress),
+    error: file.error,
+    presets,
+    input: {
+      format: file.input_format,
+      codec: file.input_codec,
+      size: Number(file.input_size),
+      durationMs: Number(file.duration_ms),
+      sampleRate: file.input_sample_rate,
+      channels: file.input_channels,
+    },
+    // Only outputs that exist have rows, so a link is never shown before its file is whole.
+    outputs: presets.flatMap((id) => {
+      const o = outputs.find((x) => x.preset_id === id);
+      const p = findPreset(id);
+      if (!o || !p) return [];
+      return [{
+        preset: id,
+        label: p.label,
+        mimeType: p.mimeType,
+        extension: p.extension,
+        size: Number(o.size),
+        durationMs: Number(o.duration_ms),
+        bitRate: Number(o.bit_rate),
+        url: `/api/v1/files/${file.id}/outputs/${id}`,
+      }];
+    }),
+    createdAt: new Date(Number(file.created_at)).toISOString(),
+    updatedAt: new Date(Number(file.updated_at)).toISOString(),
+  };
+}
+
+export async function listFiles(deps: Pick<Deps, 'store'>, userId: string): Promise<FileView[]> {
+  const files = await deps.store.files.listForUser(userId);
+  const outputs = await deps.store.outputs.listForFiles(files.map((f) => f.id));
+  return files.map((f) => toFileView(f, outputs.filter((o) => o.file_id === f.id)));
+}
+
+export async function getFile(deps: Pick<Deps, 'store'>, userId: string, fileId: string): Promise<FileView> {
+  const file = await deps.store.files.findForUser(userId, fileId);
+  if (!file) throw notFound('file');
+  return toFileView(file, await deps.store.outputs.listForFile(fileId));
+}
+
+/** Cancels a queued or running job. A running ffmpeg notices at its next progress report. */
+export async function cancelFile(deps: Deps, userId: string, fileId: string): Promise<FileView> {
+  const file = await deps.store.files.findForUser(userId, fileId);
+  if (!file) throw notFound('file');
+  const changed = await deps.store.transaction(async (tx) => {
+    const ok = await tx.files.update(
+      fileId,
+      { status: 'canceled', updated_at: deps.now(), error: null },
+      { statusIn: ['queued', 'running'], generation: file.generation },
+    );
+    if (ok) await tx.jobs.deleteForFile(fileId);
+    return ok;
+  });
+  if (!changed) throw new AppError('not_cancelable', 409, `This file is ${file.status}; only queued or running jobs can be canceled.`);
+  const view = await getFile(deps, userId, fileId);
+  deps.push.publish(userId, { type: 'file.updated', data: fileEvent(view) });
+  return view;
+}
+
+/** Runs a failed or canceled job again as a new generation, from a clean slate. */
+export async function retryFile(deps: Deps, userId: string, fileId: string): Promise<FileView> {
+  const file = await deps.store.files.findForUser(userId, fileId);
+  if (!file) throw notFound('file');
+  const generation = file.generation + 1;
+  const changed = await deps.store.transaction(async (tx) => {
+    const ok = await tx.files.update(
+      fileId,
+      { status: 'queued', progress: 0, error: null, generation, updated_at: deps.now() },
+      { statusIn: ['failed', 'canceled'], generation: file.generation },
+    );
+    if (!ok) return false;
+    await tx.outputs.deleteForFile(fileId);
+    await deps.queue.enqueue(tx, { fileId, generation });
+    return true;
+  });
+  if (!changed) throw new AppError('not_retryable', 409, `This file is ${file.status}; only failed or canceled jobs can be retried.`);
+  // Outputs of earlier generations are unreachable now (their rows are gone); free their space.
+  for (let g = 1; g < generation; g++) await deps.blobs.deletePrefix(`${fileBlobPrefix(fileId)}/g${g}`);
+  const view = await getFile(deps, userId, fileId);
+  deps.push.publish(userId, { type: 'file.updated', data: fileEvent(view) });
+  return view;
+}
+
+/** Deletes the file, its outputs and its job. A running transcode sees its row vanish and stops. */
+export async function deleteFile(deps: Deps, userId: string, fileId: string): Promise<void> {
+  const deleted = await deps.store.files.deleteForUser(userId, fileId);
+  if (!deleted) throw notFound('file');
+  await deps.blobs.deletePrefix(fileBlobPrefix(fileId));
+  deps.push.publish(userId, { type: 'file.updated', data: { id: fileId, status: 'deleted' } });
+}
+
+export function fileEvent(view: FileView): object {
+  return { id: view.id, status: view.status, progress: view.progress, error: view.error, outputs: view.outputs };
+}

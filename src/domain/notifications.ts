@@ -1,0 +1,63 @@
+import { notFound } from '../errors.ts';
+import type { Deps, NotificationRow, Store } from './ports.ts';
+
+export interface NotificationView {
+  id: string;
+  kind: 'completed' | 'failed';
+  message: string;
+  fileId: string | null;
+  createdAt: string;
+  dismissedAt: string | null;
+}
+
+export function toNotificationView(n: NotificationRow): NotificationView {
+  return {
+    id: n.id,
+    kind: n.kind,
+    message: n.message,
+    fileId: n.file_id,
+    createdAt: new Date(n.created_at).toISOString(),
+    dismissedAt: n.dismissed_at === null ? null : new Date(n.dismissed_at).toISOString(),
+  };
+}
+
+/**
+ * Records the one notification a job's end deserves, inside the caller's transaction. The dedupe
+ * key names the file, its generation and the outcome, so a re-run (after a crash) cannot add a
+ * second one; a retry starts a new generation and so earns its own.
+ */
+export async function recordJobOutcome(
+  tx: Store,
+  deps: Pick<Deps, 'newId' | 'now'>,
+  n: { userId: string; fileId: string; generation: number; kind: 'completed' | 'failed'; message: string },
+): Promise<NotificationRow | undefined> {
+  const row: NotificationRow = {
+    id: deps.newId(),
+    user_id: n.userId,
+    file_id: n.fileId,
+    kind: n.kind,
+    message: n.message,
+    dedupe_key: `file:${n.fileId}:gen:${n.generation}:end`,
+    created_at: deps.now(),
+    dismissed_at: null,
+  };
+  return (await tx.notifications.insertOnce(row)) ? row : undefined;
+}
+
+export async function listNotifications(deps: Pick<Deps, 'store'>, userId: string, unreadOnly: boolean) {
+  const rows = await deps.store.notifications.listForUser(userId, { unreadOnly, limit: 200 });
+  return rows.map(toNotificationView);
+}
+
+export async function dismissNotification(deps: Pick<Deps, 'store' | 'push' | 'now'>, userId: string, id: string) {
+  const row = await deps.store.notifications.dismiss(userId, id, deps.now());
+  if (!row) throw notFound('notification');
+  deps.push.publish(userId, { type: 'notification.dismissed', data: { ids: [id] } });
+  return toNotificationView(row);
+}
+
+export async function dismissAllNotifications(deps: Pick<Deps, 'store' | 'push' | 'now'>, userId: string) {
+  const ids = await deps.store.notifications.dismissAll(userId, deps.now());
+  if (ids.length > 0) deps.push.publish(userId, { type: 'notification.dismissed', data: { ids } });
+  return ids.length;
+}

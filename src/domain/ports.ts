@@ -1,0 +1,130 @@
+/**
+ * The seams between domain code and the outside world. Domain functions receive these as `deps`
+ * and never import a database driver, a web framework or child_process themselves.
+ */
+import type { Readable } from 'node:stream';
+import type { Config } from '../config.ts';
+import type { FileRow, FileStatus, JobRow, NotificationRow, OutputRow, UserRow } from '../db/schema.ts';
+import type { Logger } from '../log.ts';
+import type { Media } from '../media/types.ts';
+
+export type { FileRow, FileStatus, JobRow, NotificationRow, OutputRow, UserRow };
+
+export interface UsersRepo {
+  /** Returns false when the username is taken. */
+  create(user: UserRow): Promise<boolean>;
+  findByUsername(username: string): Promise<UserRow | undefined>;
+  findById(id: string): Promise<UserRow | undefined>;
+}
+
+export interface TokensRepo {
+  create(token: { id: string; userId: string; tokenHash: string; createdAt: number }): Promise<void>;
+  /** The owning user's id, or undefined for an unknown (or revoked) token. */
+  userIdFor(tokenHash: string, now: number): Promise<string | undefined>;
+}
+
+export interface FileGuard {
+  generation?: number;
+  statusIn?: readonly FileStatus[];
+}
+
+export interface FilesRepo {
+  insert(file: FileRow): Promise<void>;
+  listForUser(userId: string): Promise<FileRow[]>;
+  findForUser(userId: string, id: string): Promise<FileRow | undefined>;
+  /** Unscoped: for the job handler, which acts on behalf of the file's owner. */
+  findById(id: string): Promise<FileRow | undefined>;
+  /** Applies the patch only if the guard still holds; tells whether a row changed. */
+  update(id: string, patch: Partial<FileRow>, guard?: FileGuard): Promise<boolean>;
+  deleteForUser(userId: string, id: string): Promise<boolean>;
+}
+
+export interface OutputsRepo {
+  listForFile(fileId: string): Promise<OutputRow[]>;
+  listForFiles(fileIds: readonly string[]): Promise<OutputRow[]>;
+  find(fileId: string, presetId: string): Promise<OutputRow | undefined>;
+  upsert(output: OutputRow): Promise<void>;
+  deleteForFile(fileId: string): Promise<void>;
+}
+
+export interface NotificationsRepo {
+  /** Inserts unless a notification with the same dedupe key exists; tells whether it inserted. */
+  insertOnce(notification: NotificationRow): Promise<boolean>;
+  listForUser(userId: string, opts: { unreadOnly: boolean; limit: number }): Promise<NotificationRow[]>;
+  dismiss(userId: string, id: string, now: number): Promise<NotificationRow | undefined>;
+  dismissAll(userId: string, now: number): Promise<string[]>;
+}
+
+export interface JobsRepo {
+  insert(job: { fileId: string; generation: number; runAt: number; createdAt: number }): Promise<void>;
+  /** Atomically takes the oldest runnable job for this worker, or returns undefined. */
+  claim(workerId: string, now: number, staleBefore: number): Promise<JobRow | undefined>;
+  heartbeat(workerIds: readonly string[], now: number): Promise<void>;
+  remove(id: number): Promise<void>;
+  release(id: number, runAt: number): Promise<void>;
+  /** Hands back every job held by the given worker ids (workers known to be dead). */
+  releaseHeldBy(workerIds: readonly string[]): Promise<number>;
+  runningLockHolders(): Promise<string[]>;
+  deleteForFile(fileId: string): Promise<void>;
+}
+
+export interface Store {
+  users: UsersRepo;
+  tokens: TokensRepo;
+  files: FilesRepo;
+  outputs: OutputsRepo;
+  notifications: NotificationsRepo;
+  jobs: JobsRepo;
+  /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}
+
+export interface BlobStat {
+  size: number;
+}
+
+export interface BlobStore {
+  /** Streams into the key; the object becomes visible only when complete. Returns bytes written. */
+  put(key: string, body: Readable): Promise<number>;
+  /** Publishes a finished local file under the key (moved if possible). */
+  putFile(key: string, filePath: string): Promise<number>;
+  stat(key: string): Promise<BlobStat | undefined>;
+  /** Streams the object, or the inclusive byte range of it. */
+  get(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** A local path to read the object from, and a release function to call when done. */
+  openLocal(key: string, scratchDir: string): Promise<{ path: string; release(): Promise<void> }>;
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+export interface TranscodeJob {
+  fileId: string;
+  generation: number;
+}
+
+export interface JobQueue {
+  /** Enqueues inside the caller's transaction: no job without its file row, and the reverse. */
+  enqueue(tx: Store, job: TranscodeJob): Promise<void>;
+}
+
+export interface PushEvent {
+  type: 'notification.created' | 'notification.dismissed' | 'file.updated';
+  /** JSON-serializable payload. */
+  data: object;
+}
+
+export interface PushHub {
+  publish(userId: string, event: PushEvent): void;
+  subscribe(userId: string, listener: (event: PushEvent) => void): () => void;
+}
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  blobs: BlobStore;
+  queue: JobQueue;
+  media: Media;
+  push: PushHub;
+  log: Logger;
+  now(): number;
+  newId(): string;
+}

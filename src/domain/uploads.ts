@@ -1,0 +1,100 @@
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError, fromSystemError } from '../errors.ts';
+import { defaultPresetIds, findPreset } from '../media/presets.ts';
+import { MediaError } from '../media/types.ts';
+import type { Deps, FileRow } from './ports.ts';
+
+export const inputKey = (fileId: string) => `files/${fileId}/input`;
+export const fileBlobPrefix = (fileId: string) => `files/${fileId}`;
+
+/** Parses "a,b" or ["a","b"] into known preset ids, in order, without duplicates. */
+export function parsePresetIds(raw: unknown): string[] {
+  const list = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [])
+    .map((v) => String(v).trim())
+    .filter(Boolean);
+  if (list.length === 0) return [...defaultPresetIds];
+  const unknown = list.filter((id) => !findPreset(id));
+  if (unknown.length > 0) {
+    throw new AppError('unknown_preset', 422, `Unknown preset: ${unknown.join(', ')}. See /api/v1/presets.`);
+  }
+  return [...new Set(list)];
+}
+
+/** Streams an upload body to storage under a fresh file id. The caller owns cleanup on failure. */
+export async function storeUploadBody(deps: Pick<Deps, 'blobs' | 'newId'>, body: Readable) {
+  const fileId = deps.newId();
+  try {
+    const size = await deps.blobs.put(inputKey(fileId), body);
+    return { fileId, size };
+  } catch (err) {
+    await deps.blobs.deletePrefix(fileBlobPrefix(fileId));
+    throw fromSystemError(err) ?? err;
+  }
+}
+
+export function displayName(rawName: unknown, originalFilename: string): string {
+  const name = typeof rawName === 'string' ? rawName.trim() : '';
+  const fallback = path.basename(originalFilename).trim() || 'Untitled';
+  return (name || fallback).slice(0, 200);
+}
+
+export interface NewUpload {
+  userId: string;
+  fileId: string;
+  size: number;
+  originalFilename: string;
+  name: unknown;
+  presets: unknown;
+}
+
+/**
+ * Turns a stored upload into a queued job: probe, then one transaction that creates the file row
+ * and its job. Anything wrong removes the stored bytes, so a refused upload leaves nothing behind.
+ */
+export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileRow> {
+  try {
+    if (upload.size === 0) throw new AppError('empty_file', 422, 'The uploaded file is empty.');
+    const presetIds = parsePresetIds(upload.presets);
+    const local = await deps.blobs.openLocal(inputKey(upload.fileId), path.join(deps.config.dataDir, 'tmp'));
+    let probe;
+    try {
+      probe = await deps.media.probe(local.path);
+    } catch (err) {
+      if (err instanceof MediaError) throw new AppError(`unsupported_media`, 422, err.message, { reason: err.kind });
+      throw err;
+    } finally {
+      await local.release();
+    }
+    const now = deps.now();
+    const file: FileRow = {
+      id: upload.fileId,
+      user_id: upload.userId,
+      name: displayName(upload.name, upload.originalFilename),
+      original_filename: path.basename(upload.originalFilename || 'upload').slice(0, 255),
+      input_key: inputKey(upload.fileId),
+      input_size: upload.size,
+      input_format: probe.format,
+      input_codec: probe.codec,
+      duration_ms: probe.durationMs,
+      has_cover: probe.hasCover ? 1 : 0,
+      input_sample_rate: probe.sampleRate,
+      input_channels: probe.channels,
+      presets: JSON.stringify(presetIds),
+      status: 'queued',
+      progress: 0,
+      error: null,
+      generation: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    await deps.store.transaction(async (tx) => {
+      await tx.files.insert(file);
+      await deps.queue.enqueue(tx, { fileId: file.id, generation: file.generation });
+    });
+    return file;
+  } catch (err) {
+    await deps.blobs.deletePrefix(fileBlobPrefix(upload.fileId));
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { buildApp } from './deps.ts';
+import { signUp } from './domain/accounts.ts';
+import { AppError } from './errors.ts';
+import { createLogger } from './log.ts';
+import { createServer } from './web/server.ts';
+
+const HELP = `reprise — self-hosted audio transcoding
+
+Usage: reprise <command> [options]
+
+Commands:
+  serve                  Run the web server (and WORKER_CONCURRENCY job slots). Migrates first.
+  worker                 Run job slots only, no HTTP (WORKER_CONCURRENCY, default: cores).
+  migrate                Bring the database schema up to date, then exit.
+  user create <name>     Create an account (works when sign-up is closed).
+                         --password-stdin   read the password from standard input
+                         (otherwise a random password is generated and printed)
+
+Options:
+  -h, --help             Show this help.
+
+Configuration comes from environment variables; see README.md (PORT, DATA_DIR, ...).
+`;
+
+/** A stable secret makes sessions survive restarts without asking people to configure one. */
+async function sessionSecret(config: Config): Promise<string> {
+  if (config.sessionSecret) return config.sessionSecret;
+  const file = path.join(config.dataDir, 'session-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(48).toString('base64url');
+    await writeFile(file, secret, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      stop().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
+}
+
+async function serve(config: Config, withHttp: boolean): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const app = await buildApp(config, log);
+  const pool = await app.startWorkers(config.workerConcurrency);
+  const server = withHttp ? await createServer(app, await sessionSecret(config)) : undefined;
+  if (server) await server.listen({ port: config.port, host: config.host });
+  else log.info({ concurrency: config.workerConcurrency }, 'worker running (no HTTP)');
+  onShutdown(async () => {
+    log.info('shutting down');
+    await server?.close();
+    // Running jobs get a grace period, then are handed back to the queue for the next start.
+    await pool?.stop(10_000);
+    await app.close();
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, 'password-stdin': { type: 'boolean' } },
+  });
+  const [command, sub, name] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 1;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config, true);
+      return -1;
+    case 'worker':
+      await serve({ ...config, workerConcurrency: Math.max(config.workerConcurrency, 1) }, false);
+      return -1;
+    case 'migrate': {
+      const app = await buildApp(config, createLogger('warn'));
+      await app.close();
+      process.stdout.write(`database at ${config.dataDir} is up to date\n`);
+      return 0;
+    }
+    case 'user': {
+      if (sub !== 'create' || !name) {
+        process.stderr.write('usage: reprise user create <username> [--password-stdin]\n');
+        return 2;
+      }
+      const generated = values['password-stdin'] ? undefined : randomBytes(12).toString('base64url');
+      const password = generated ?? (await readStdin());
+      const app = await buildApp(config, createLogger('warn'));
+      try {
+        const user = await signUp(app.accountDeps, { username: name, password }, { force: true });
+        process.stdout.write(`created user ${user.username}${generated ? ` with password ${generated}` : ''}\n`);
+      } finally {
+        await app.close();
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    // Configuration and user errors are one clear line, not a stack trace.
+    if (err instanceof ConfigError || err instanceof AppError) process.stderr.write(`reprise: ${err.message}\n`);
+    else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') process.stderr.write(`reprise: port already in use (set PORT)\n`);
+    else process.stderr.write(`reprise: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { outputProbeArgs, probeArgs, transcodeArgs } from './ffmpeg-args.ts';
+import { ProgressParser } from './progress.ts';
+import { interpretProbe, sniffPlaylist } from './probe.ts';
+import { MediaError, type Media, type OutputInfo, type TranscodeRequest } from './types.ts';
+
+export interface FfmpegOptions {
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** A transcode that reports no progress for this long is killed and failed. */
+  stallTimeoutMs: number;
+}
+
+/** Runs a program to completion, collecting stdout and the tail of stderr. */
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. */
+export function summarizeStderr(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim()).filter(Boolean);
+  return (lines[lines.length - 1] ?? 'ffmpeg failed').slice(0, 300);
+}
+
+export function createFfmpegMedia(opts: FfmpegOptions): Media {
+  return {
+    async probe(path) {
+      if (await sniffPlaylist(path)) {
+        throw new MediaError('playlist', 'Playlists and concat lists are not accepted: upload the audio file itself.');
+      }
+      const { stdout, stderr, code } = await run(opts.ffprobePath, probeArgs(path));
+      if (code !== 0) {
+        if (/Invalid data found|Format not on whitelist|End of file/i.test(stderr)) {
+          throw new MediaError('not_audio', 'This file is not audio Reprise can read (unknown, unsupported or damaged format).');
+        }
+        throw new MediaError('not_audio', `This file could not be read as audio: ${summarizeStderr(stderr)}`);
+      }
+      return interpretProbe(stdout);
+    },
+
+    async describeOutput(path): Promise<OutputInfo> {
+      const { stdout, code, stderr } = await run(opts.ffprobePath, outputProbeArgs(path));
+      if (code !== 0) throw new MediaError('failed', `output check failed: ${summarizeStderr(stderr)}`);
+      const parsed = JSON.parse(stdout) as { format?: { duration?: string; bit_rate?: string } };
+      return {
+        durationMs: Math.round(Number(parsed.format?.duration ?? 0) * 1000),
+        bitRate: Math.round(Number(parsed.format?.bit_rate ?? 0)),
+      };
+    },
+
+    transcode(req: TranscodeRequest) {
+      return new Promise<void>((resolve, reject) => {
+        if (req.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
+        const args = transcodeArgs(req.inputPath, req.input, req.outputs);
+        const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        let failure: MediaError | undefined;
+        const parser = new ProgressParser(req.input.durationMs, req.onProgress);
+
+        const kill = (why: MediaError) => {
+          failure ??= why;
+          child.kill('SIGKILL');
+        };
+        // ffmpeg can hang without a word; no progress line for stallTimeoutMs ends the job.
+        const stalled = new MediaError('stalled', `ffmpeg made no progress for ${Math.round(opts.stallTimeoutMs / 1000)} s and was stopped.`);
+        let watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
+        const onAbort = () => kill(new MediaError('canceled', 'Canceled.'));
+        req.signal.addEventListener('abort', onAbort, { once: true });
+
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
+          parser.push(chunk);
+        });
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
+        child.on('error', (err) => kill(new MediaError('failed', `could not start ffmpeg: ${err.message}`)));
+        child.on('close', (code) => {
+          clearTimeout(watchdog);
+          req.signal.removeEventListener('abort', onAbort);
+          if (failure) return reject(failure);
+          if (code !== 0) return reject(new MediaError('failed', summarizeStderr(stderr)));
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Output presets are data. The first three are the AWS Elastic Transcoder system presets the
+ * original application used; the rest are what people ask for next.
+ */
+export interface Preset {
+  id: string;
+  label: string;
+  /** ffmpeg muxer name. */
+  muxer: string;
+  extension: string;
+  mimeType: string;
+  codec: string;
+  /** Constant bit rate in bits/s, when the codec is driven by bit rate. */
+  bitRate?: number;
+  /** Codec quality (-q:a), when the codec is driven by quality. */
+  quality?: number;
+  /** A fixed output sample rate; otherwise the input's, clamped into `allowedRates`. */
+  sampleRate?: number;
+  allowedRates: readonly number[];
+  maxChannels: number;
+  /** Sample format to convert to (with dither when that lowers the bit depth). */
+  sampleFormat?: string;
+  /** Whether the container can carry tags and cover art over from the input. */
+  carriesCover: boolean;
+  lossless: boolean;
+}
+
+const mp3Rates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
+const commonRates = [8000, 11025, 16000, 22050, 32000, 44100, 48000] as const;
+
+const mp3 = (id: string, label: string, rate: { bitRate?: number; quality?: number }): Preset => ({
+  id,
+  label,
+  muxer: 'mp3',
+  extension: 'mp3',
+  mimeType: 'audio/mpeg',
+  codec: 'libmp3lame',
+  ...rate,
+  sampleRate: 44100,
+  allowedRates: mp3Rates,
+  maxChannels: 2,
+  carriesCover: true,
+  lossless: false,
+});
+
+export const presets: readonly Preset[] = [
+  {
+    id: 'wav-44k-16',
+    label: 'WAV 44.1 kHz 16-bit',
+    muxer: 'wav',
+    extension: 'wav',
+    mimeType: 'audio/wav',
+    codec: 'pcm_s16le',
+    sampleRate: 44100,
+    allowedRates: [44100],
+    maxChannels: 2,
+    sampleFormat: 's16',
+    carriesCover: false,
+    lossless: true,
+  },
+  {
+    id: 'flac-cd',
+    label: 'FLAC (CD quality)',
+    muxer: 'flac',
+    extension: 'flac',
+    mimeType: 'audio/flac',
+    codec: 'flac',
+    sampleRate: 44100,
+    allowedRates: [44100],
+    maxChannels: 2,
+    sampleFormat: 's16',
+    carriesCover: true,
+    lossless: true,
+  },
+  {
+    id: 'aac-256k',
+    label: 'AAC 256 kbit/s (M4A)',
+    muxer: 'ipod',
+    extension: 'm4a',
+    mimeType: 'audio/mp4',
+    codec: 'aac',
+    bitRate: 256_000,
+    sampleRate: 44100,
+    allowedRates: [44100],
+    maxChannels: 2,
+    carriesCover: true,
+    lossless: false,
+  },
+  mp3('mp3-128k', 'MP3 128 kbit/s CBR', { bitRate: 128_000 }),
+  mp3('mp3-192k', 'MP3 192 kbit/s CBR', { bitRate: 192_000 }),
+  mp3('mp3-320k', 'MP3 320 kbit/s CBR', { bitRate: 320_000 }),
+  mp3('mp3-v0', 'MP3 V0 (VBR, ~245 kbit/s)', { quality: 0 }),
+  {
+    id: 'opus-96k',
+    label: 'Opus 96 kbit/s (Ogg)',
+    muxer: 'opus',
+    extension: 'opus',
+    mimeType: 'audio/ogg; codecs=opus',
+    codec: 'libopus',
+    bitRate: 96_000,
+    sampleRate: 48000, // Opus always runs at 48 kHz
+    allowedRates: [48000],
+    maxChannels: 2,
+    carriesCover: false,
+    lossless: false,
+  },
+  {
+    id: 'vorbis-q5',
+    label: 'Ogg Vorbis q5 (~160 kbit/s)',
+    muxer: 'ogg',
+    extension: 'ogg',
+    mimeType: 'audio/ogg; codecs=vorbis',
+    codec: 'libvorbis',
+    quality: 5,
+    allowedRates: commonRates,
+    maxChannels: 2,
+    carriesCover: false,
+    lossless: false,
+  },
+  {
+    id: 'alac',
+    label: 'ALAC (Apple Lossless, M4A)',
+    muxer: 'ipod',
+    extension: 'm4a',
+    mimeType: 'audio/mp4',
+    codec: 'alac',
+    allowedRates: commonRates,
+    maxChannels: 2,
+    sampleFormat: 's16p',
+    carriesCover: true,
+    lossless: true,
+  },
+];
+
+/** The original application's three outputs, chosen when an upload names none. */
+export const defaultPresetIds: readonly string[] = ['wav-44k-16', 'flac-cd', 'aac-256k'];
+
+const byId = new Map(presets.map((p) => [p.id, p]));
+
+export function findPreset(id: string): Preset | undefined {
+  return byId.get(id);
+}
+
+/** The preset's own rate, or the input's clamped to the nearest rate the codec accepts. */
+export function outputSampleRate(preset: Preset, inputRate: number): number {
+  if (preset.sampleRate) return preset.sampleRate;
+  const rates = preset.allowedRates;
+  const atLeast = rates.find((r) => r >= inputRate);
+  return atLeast ?? rates[rates.length - 1] ?? 48000;
+}

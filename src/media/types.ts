@@ -1,0 +1,52 @@
+import type { Preset } from './presets.ts';
+
+export interface ProbeResult {
+  /** ffmpeg demuxer name, used to pin the input format when transcoding. */
+  format: string;
+  codec: string;
+  durationMs: number;
+  sampleRate: number;
+  channels: number;
+  bitRate: number;
+  /** An attached picture (cover art) is present as a video stream. */
+  hasCover: boolean;
+}
+
+export interface OutputPlan {
+  preset: Preset;
+  path: string;
+}
+
+export interface TranscodeRequest {
+  inputPath: string;
+  input: ProbeResult;
+  outputs: readonly OutputPlan[];
+  signal: AbortSignal;
+  /** Called with 0..100 as ffmpeg reports progress. */
+  onProgress(percent: number): void;
+}
+
+export interface OutputInfo {
+  durationMs: number;
+  bitRate: number;
+}
+
+export interface Media {
+  probe(path: string): Promise<ProbeResult>;
+  transcode(request: TranscodeRequest): Promise<void>;
+  /** Duration and bit rate of a finished output, as the file itself says. */
+  describeOutput(path: string): Promise<OutputInfo>;
+}
+
+export type MediaErrorKind = 'not_audio' | 'playlist' | 'empty' | 'failed' | 'stalled' | 'canceled';
+
+/** A failure with a message fit to show the file's owner. */
+export class MediaError extends Error {
+  constructor(
+    readonly kind: MediaErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediaError';
+  }
+}

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import contentDisposition from 'content-disposition';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import parseRange from 'range-parser';
+import type { Deps } from '../domain/ports.ts';
+import { notFound } from '../errors.ts';
+import { findPreset } from '../media/presets.ts';
+
+/** "song.flac" from "song.wav"; "song-mp3-320k.mp3" when two chosen presets share an extension. */
+export function downloadName(originalFilename: string, presetId: string, chosen: readonly string[]): string {
+  const preset = findPreset(presetId);
+  const ext = preset?.extension ?? 'bin';
+  const stem = path.parse(originalFilename).name || 'audio';
+  const shared = chosen.filter((id) => findPreset(id)?.extension === ext).length > 1;
+  return shared ? `${stem}-${presetId}.${ext}` : `${stem}.${ext}`;
+}
+
+/** Streams an output to its owner, honouring a single byte range (206) for players and resumes. */
+export async function sendOutput(
+  deps: Deps,
+  request: FastifyRequest<{ Params: { id: string; preset: string }; Querystring: { inline?: string } }>,
+  reply: FastifyReply,
+  userId: string,
+) {
+  const { id, preset } = request.params;
+  const file = await deps.store.files.findForUser(userId, id);
+  if (!file) throw notFound('file');
+  const output = await deps.store.outputs.find(id, preset);
+  const p = findPreset(preset);
+  const stat = output ? await deps.blobs.stat(output.blob_key) : undefined;
+  if (!output || !p || !stat) throw notFound('output');
+
+  const name = downloadName(file.original_filename, preset, JSON.parse(file.presets) as string[]);
+  reply.header('Accept-Ranges', 'bytes');
+  reply.header('Content-Type', p.mimeType);
+  reply.header('Content-Disposition', contentDisposition(name, { type: request.query.inline ? 'inline' : 'attachment' }));
+  reply.header('Cache-Control', 'private, max-age=3600');
+  reply.header('ETag', `"${output.file_id}-${output.created_at}-${stat.size}"`);
+
+  const header = request.headers.range;
+  const ranges = header ? parseRange(stat.size, header, { combine: true }) : undefined;
+  if (ranges === -1) {
+    reply.header('Content-Range', `bytes */${stat.size}`);
+    return reply.status(416).send();
+  }
+  // Malformed (-2) or multi-range requests get the whole file, as RFC 9110 allows.
+  if (Array.isArray(ranges) && ranges.length === 1 && ranges.type === 'bytes') {
+    const { start, end } = ranges[0] as parseRange.Range;
+    reply.header('Content-Range', `bytes ${start}-${end}/${stat.size}`);
+    reply.header('Content-Length', end - start + 1);
+    return reply.status(206).send(request.method === 'HEAD' ? undefined : await deps.blobs.get(output.blob_key, { start, end }));
+  }
+  reply.header('Content-Length', stat.size);
+  return reply.status(200).send(request.method === 'HEAD' ? undefined : await deps.blobs.get(output.blob_key));
+}

@@ -1,0 +1,51 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../domain/ports.ts';
+import { AppError, fromSystemError, titleFor } from '../errors.ts';
+import { formatBytes, renderPage } from './render.ts';
+
+/** Maps library errors (multipart limits, CSRF, rate limit, body parsing) onto AppError. */
+function toAppError(err: unknown, deps: Deps): AppError {
+  if (err instanceof AppError) return err;
+  const system = fromSystemError(err);
+  if (system) return system;
+  const e = err as Partial<FastifyError>;
+  switch (e.code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
+    case 'FST_CSRF_INVALID_TOKEN':
+    case 'FST_CSRF_MISSING_SECRET':
+      return new AppError('csrf', 403, 'The form expired or did not come from this site. Reload the page and try again.');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new AppError('not_multipart', 415, 'Send the file as multipart/form-data.');
+    case 'FST_FILES_LIMIT':
+      return new AppError('too_many_files', 413, 'Send one file per upload.');
+  }
+  const status = e.statusCode ?? 500;
+  if (status === 404) return new AppError('not_found', 404, 'There is nothing at this address.');
+  if (status === 429) return new AppError('rate_limited', 429, 'Too many attempts. Wait a minute and try again.');
+  if (status >= 400 && status < 500) return new AppError('bad_request', status, e.message ?? 'Bad request.');
+  return new AppError('internal', 500, 'Something went wrong on our side. It has been logged.');
+}
+
+export function errorHandler(deps: Deps) {
+  return async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(err, deps);
+    if (appError.status >= 500) request.log.error({ err }, 'request failed');
+    if (request.url.startsWith('/api/')) {
+      return reply
+        .status(appError.status)
+        .type('application/problem+json')
+        .send({
+          type: 'about:blank',
+          title: titleFor(appError.status),
+          status: appError.status,
+          detail: appError.detail,
+          code: appError.code,
+          instance: request.url.split('?')[0],
+          ...appError.extra,
+        });
+    }
+    return renderPage(deps, request, reply, 'error', { title: titleFor(appError.status), error: appError }, appError.status);
+  };
+}

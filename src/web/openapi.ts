@@ -1,0 +1,118 @@
+/** The API described for programs: served at /api/v1/openapi.json. Keep it in step with api.ts. */
+const problem = { $ref: '#/components/responses/Problem' };
+const id = (name: string, what: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description: what });
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const authErrors = { 401: problem, 404: problem };
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Reprise API',
+      version: '1',
+      description:
+        'Upload audio, transcode it to chosen presets, get notified, download the outputs. Authenticate with a bearer token from POST /tokens. Errors are application/problem+json (RFC 9457). A foreign or unknown id answers 404.',
+    },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/accounts': {
+        post: {
+          summary: 'Create an account (when sign-up is open)',
+          security: [],
+          requestBody: json(ref('Credentials')),
+          responses: { 201: { description: 'Created', ...json(ref('Account')) }, 403: problem, 409: problem, 422: problem },
+        },
+      },
+      '/tokens': {
+        post: {
+          summary: 'Exchange username and password for a bearer token',
+          security: [],
+          requestBody: json(ref('Credentials')),
+          responses: { 201: { description: 'Token issued', ...json({ type: 'object', properties: { token: { type: 'string' }, tokenType: { const: 'Bearer' } } }) }, 401: problem, 429: problem },
+        },
+      },
+      '/presets': { get: { summary: 'List output presets', security: [], responses: { 200: { description: 'Presets', ...json({ type: 'object', properties: { presets: { type: 'array', items: ref('Preset') } } }) } } } },
+      '/files': {
+        get: { summary: "List the caller's files", responses: { 200: { description: 'Files', ...json({ type: 'object', properties: { files: { type: 'array', items: ref('File') } } }) }, 401: problem } },
+        post: {
+          summary: 'Upload an audio file and queue its transcode',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: {
+                    file: { type: 'string', format: 'binary' },
+                    name: { type: 'string', description: 'Display name; defaults to the file name' },
+                    presets: { type: 'string', description: 'Comma-separated preset ids; defaults to wav-44k-16,flac-cd,aac-256k' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { 201: { description: 'Queued', ...json(ref('File')) }, 401: problem, 413: problem, 415: problem, 422: problem, 507: problem },
+        },
+      },
+      '/files/{id}': {
+        parameters: [id('id', 'File id')],
+        get: { summary: 'One file with its outputs', responses: { 200: { description: 'File', ...json(ref('File')) }, ...authErrors } },
+        delete: { summary: 'Delete a file and its outputs', responses: { 204: { description: 'Deleted' }, ...authErrors } },
+      },
+      '/files/{id}/cancel': { parameters: [id('id', 'File id')], post: { summary: 'Cancel a queued or running job', responses: { 200: { description: 'Canceled', ...json(ref('File')) }, ...authErrors, 409: problem } } },
+      '/files/{id}/retry': { parameters: [id('id', 'File id')], post: { summary: 'Retry a failed or canceled job', responses: { 200: { description: 'Queued', ...json(ref('File')) }, ...authErrors, 409: problem } } },
+      '/files/{id}/outputs/{preset}': {
+        parameters: [id('id', 'File id'), id('preset', 'Preset id'), { name: 'inline', in: 'query', schema: { type: 'string' }, description: 'Any value: Content-Disposition inline (for players)' }],
+        get: {
+          summary: "An output's bytes; supports a single Range",
+          responses: { 200: { description: 'Whole output' }, 206: { description: 'Partial content' }, 416: { description: 'Range not satisfiable' }, ...authErrors },
+        },
+      },
+      '/notifications': {
+        get: {
+          summary: "The caller's notifications, newest first",
+          parameters: [{ name: 'state', in: 'query', schema: { enum: ['unread'] }, description: 'unread: undismissed only' }],
+          responses: { 200: { description: 'Notifications', ...json({ type: 'object', properties: { notifications: { type: 'array', items: ref('Notification') } } }) }, 401: problem },
+        },
+      },
+      '/notifications/{id}/dismiss': { parameters: [id('id', 'Notification id')], post: { summary: 'Dismiss one notification', responses: { 200: { description: 'Dismissed', ...json(ref('Notification')) }, ...authErrors } } },
+      '/notifications/dismiss-all': { post: { summary: 'Dismiss every notification', responses: { 200: { description: 'How many were dismissed', ...json({ type: 'object', properties: { dismissed: { type: 'integer' } } }) }, 401: problem } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      responses: {
+        Problem: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } },
+      },
+      schemas: {
+        Credentials: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string', minLength: 8 } } },
+        Account: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' } } },
+        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' }, instance: { type: 'string' } } },
+        Preset: {
+          type: 'object',
+          properties: { id: { type: 'string' }, label: { type: 'string' }, container: { type: 'string' }, codec: { type: 'string' }, bitRate: { type: ['integer', 'null'] }, quality: { type: ['number', 'null'] }, sampleRate: { type: ['integer', 'null'] }, maxChannels: { type: 'integer' }, extension: { type: 'string' }, mimeType: { type: 'string' }, lossless: { type: 'boolean' }, default: { type: 'boolean' } },
+        },
+        Output: { type: 'object', properties: { preset: { type: 'string' }, label: { type: 'string' }, mimeType: { type: 'string' }, extension: { type: 'string' }, size: { type: 'integer' }, durationMs: { type: 'integer' }, bitRate: { type: 'integer' }, url: { type: 'string' } } },
+        File: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            name: { type: 'string' },
+            originalFilename: { type: 'string' },
+            status: { enum: ['queued', 'running', 'completed', 'failed', 'canceled'] },
+            progress: { type: 'integer', minimum: 0, maximum: 100 },
+            error: { type: ['string', 'null'] },
+            presets: { type: 'array', items: { type: 'string' } },
+            input: { type: 'object', properties: { format: { type: 'string' }, codec: { type: 'string' }, size: { type: 'integer' }, durationMs: { type: 'integer' }, sampleRate: { type: 'integer' }, channels: { type: 'integer' } } },
+            outputs: { type: 'array', items: ref('Output'), description: 'Only outputs that exist in full' },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        Notification: { type: 'object', properties: { id: { type: 'string' }, kind: { enum: ['completed', 'failed'] }, message: { type: 'string' }, fileId: { type: ['string', 'null'] }, createdAt: { type: 'string' }, dismissedAt: { type: ['string', 'null'] } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../deps.ts';
+import { issueToken, logIn, signUp } from '../../domain/accounts.ts';
+import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
+import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
+import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { requireApiUser } from '../auth.ts';
+import { sendOutput } from '../download.ts';
+import { openApiDocument } from '../openapi.ts';
+import { receiveUpload } from '../upload.ts';
+
+type IdParams = { Params: { id: string } };
+type Credentials = { Body: { username?: unknown; password?: unknown } | undefined };
+
+/** The versioned JSON API: everything the pages do, for programs. */
+export function apiRoutes(app: App) {
+  const { deps, accountDeps } = app;
+  return async (server: FastifyInstance) => {
+    server.get('/openapi.json', () => openApiDocument());
+
+    server.get('/presets', () => ({
+      presets: presets.map((p) => ({
+        id: p.id,
+        label: p.label,
+        container: p.muxer,
+        codec: p.codec,
+        bitRate: p.bitRate ?? null,
+        quality: p.quality ?? null,
+        sampleRate: p.sampleRate ?? null,
+        maxChannels: p.maxChannels,
+        extension: p.extension,
+        mimeType: p.mimeType,
+        lossless: p.lossless,
+        default: defaultPresetIds.includes(p.id),
+      })),
+    }));
+
+    server.post<Credentials>('/accounts', async (request, reply) => {
+      const user = await signUp(accountDeps, request.body ?? {});
+      return reply.status(201).send({ id: user.id, username: user.username });
+    });
+
+    server.post<Credentials>(
+      '/tokens',
+      { config: { rateLimit: { max: deps.config.loginRateLimit, timeWindow: '1 minute' } } },
+      async (request, reply) => {
+        const user = await logIn(accountDeps, request.body ?? {});
+        return reply.status(201).send({ token: await issueToken(accountDeps, user.id), tokenType: 'Bearer' });
+      },
+    );
+
+    await server.register(async (authed) => {
+      authed.addHook('preHandler', requireApiUser(deps));
+
+      authed.get('/files', async (request) => ({ files: await listFiles(deps, request.userId) }));
+
+      authed.post('/files', async (request, reply) => {
+        const file = await receiveUpload(deps, request, request.userId);
+        return reply.status(201).header('Location', `/api/v1/files/${file.id}`).send(toFileView(file, []));
+      });
+
+      authed.get<IdParams>('/files/:id', (request) => getFile(deps, request.userId, request.params.id));
+
+      authed.delete<IdParams>('/files/:id', async (request, reply) => {
+        await deleteFile(deps, request.userId, request.params.id);
+        return reply.status(204).send();
+      });
+
+      authed.post<IdParams>('/files/:id/cancel', (request) => cancelFile(deps, request.userId, request.params.id));
+      authed.post<IdParams>('/files/:id/retry', (request) => retryFile(deps, request.userId, request.params.id));
+
+      authed.get<{ Params: { id: string; preset: string }; Querystring: { inline?: string } }>(
+        '/files/:id/outputs/:preset',
+        (request, reply) => sendOutput(deps, request, reply, request.userId),
+      );
+
+      authed.get<{ Querystring: { state?: string } }>('/notifications', async (request) => ({
+        notifications: await listNotifications(deps, request.userId, request.query.state === 'unread'),
+      }));
+      authed.post<IdParams>('/notifications/:id/dismiss', (request) =>
+        dismissNotification(deps, request.userId, request.params.id),
+      );
+      authed.post('/notifications/dismiss-all', async (request) => ({
+        dismissed: await dismissAllNotifications(deps, request.userId),
+      }));
+    });
+  };
+}

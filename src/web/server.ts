@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySession from '@fastify/session';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type Session } from 'fastify';
+import { sessionStore } from '../db/repos/sessions.ts';
+import type { App } from '../deps.ts';
+import { apiRoutes } from './routes/api.ts';
+import { authPages } from './routes/pages-auth.ts';
+import { filePages } from './routes/pages-files.ts';
+import { notificationPages } from './routes/pages-notifications.ts';
+import { notFound } from '../errors.ts';
+import { errorHandler } from './errors.ts';
+import './types.ts';
+
+const staticDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
+
+function csrfTokenOf(request: FastifyRequest): string | undefined {
+  const body = request.body as { _csrf?: unknown } | undefined;
+  const query = request.query as { _csrf?: unknown } | undefined;
+  const header = request.headers['x-csrf-token'] ?? request.headers['csrf-token'];
+  // Multipart bodies are read inside the handler, after this check: their token rides in the
+  // query string (no-JS form) or a header (the upload script).
+  const token = body?._csrf ?? header ?? query?._csrf;
+  return typeof token === 'string' ? token : undefined;
+}
+
+export async function createServer(app: App, sessionSecret: string): Promise<FastifyInstance> {
+  const { deps } = app;
+  const { config } = deps;
+  const server = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+  });
+
+  await server.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        mediaSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    // Plain-HTTP self-hosting is common; HSTS belongs to the TLS-terminating proxy.
+    strictTransportSecurity: false,
+  });
+  await server.register(fastifyCookie);
+  await server.register(fastifySession, {
+    secret: sessionSecret,
+    cookieName: 'reprise_session',
+    store: sessionStore<Session>(app.db, config.sessionTtlMs),
+    saveUninitialized: false,
+    cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax', maxAge: config.sessionTtlMs, path: '/' },
+  });
+  await server.register(fastifyCsrf, { sessionPlugin: '@fastify/session', getToken: csrfTokenOf });
+  await server.register(fastifyFormbody);
+  await server.register(fastifyMultipart, {
+    limits: { fileSize: config.maxUploadBytes, files: 1, fields: 30, fieldSize: 64 * 1024 },
+  });
+  await server.register(fastifyRateLimit, { global: false });
+  await server.register(fastifyStatic, { root: staticDir, prefix: '/static/', maxAge: '1h' });
+
+  server.setErrorHandler(errorHandler(deps));
+  server.setNotFoundHandler(() => {
+    throw notFound('page');
+  });
+
+  server.get('/healthz', () => ({ status: 'ok' }));
+  await server.register(authPages(app));
+  await server.register(filePages(app));
+  await server.register(notificationPages(app));
+  await server.register(apiRoutes(app), { prefix: '/api/v1' });
+  return server;
+}

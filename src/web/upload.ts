@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify';
+import type { Deps, FileRow } from '../domain/ports.ts';
+import { acceptUpload, fileBlobPrefix, storeUploadBody } from '../domain/uploads.ts';
+import { AppError } from '../errors.ts';
+import { formatBytes } from './render.ts';
+
+/** Room for multipart boundaries and the small fields around the file. */
+const MULTIPART_OVERHEAD = 1024 * 1024;
+
+/**
+ * Reads a multipart upload (fields in any order, one `file` part) straight into blob storage,
+ * then hands it to the domain. Whatever goes wrong, the stored bytes are removed.
+ */
+export async function receiveUpload(deps: Deps, request: FastifyRequest, userId: string): Promise<FileRow> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > deps.config.maxUploadBytes + MULTIPART_OVERHEAD) {
+    throw new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
+  }
+  const fields: Record<string, string[]> = {};
+  let stored: { fileId: string; size: number; filename: string } | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file' || stored) {
+          part.file.resume();
+          continue;
+        }
+        const result = await storeUploadBody(deps, part.file);
+        stored = { ...result, filename: part.filename };
+        if (part.file.truncated) {
+          throw new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
+        }
+      } else {
+        (fields[part.fieldname] ??= []).push(String(part.value));
+      }
+    }
+    if (!stored) throw new AppError('missing_file', 422, 'Choose a file to upload (multipart field "file").');
+    const presets = fields.presets ?? [];
+    return await acceptUpload(deps, {
+      userId,
+      fileId: stored.fileId,
+      size: stored.size,
+      originalFilename: stored.filename,
+      name: fields.name?.[0],
+      presets: presets.length === 1 ? presets[0] : presets,
+    });
+  } catch (err) {
+    if (stored) await deps.blobs.deletePrefix(fileBlobPrefix(stored.fileId));
+    throw err;
+  }
+}
