@@ -26,7 +26,10 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
 
 /** The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. */
 export function summarizeStderr(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').replace(/(file:)?\/[^\s:'"]+/g, 'the file').trim())
+    .filter(Boolean);
   return (lines[lines.length - 1] ?? 'ffmpeg failed').slice(0, 300);
 }
 
@@ -38,10 +41,8 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       }
       const { stdout, stderr, code } = await run(opts.ffprobePath, probeArgs(path));
       if (code !== 0) {
-        if (/Invalid data found|Format not on whitelist|End of file/i.test(stderr)) {
-          throw new MediaError('not_audio', 'This file is not audio Reprise can read (unknown, unsupported or damaged format).');
-        }
-        throw new MediaError('not_audio', `This file could not be read as audio: ${summarizeStderr(stderr)}`);
+        // ffprobe's own words name server paths; people get a plain reason instead.
+        throw new MediaError('not_audio', 'This file is not audio Reprise can read: its format is unknown or unsupported, or it is truncated or damaged.');
       }
       return interpretProbe(stdout);
     },

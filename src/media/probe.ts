@@ -24,7 +24,7 @@ export async function sniffPlaylist(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
-    const head = buffer.subarray(0, bytesRead).toString('latin1').replace(/^\uFEFF/, '').trimStart();
+    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
     return playlistMarkers.some((m) => head.toLowerCase().startsWith(m.toLowerCase()));
   } finally {
     await handle.close();
