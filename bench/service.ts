@@ -1,0 +1,19 @@
+/** Variables the service reads; inherited values are dropped so the bench runs on defaults. */
+const serviceVars = [
+  'PORT', 'HOST', 'DATA_DIR', 'MAX_UPLOAD_BYTES', 'WORKER_CONCURRENCY', 'SIGNUP_OPEN', 'SESSION_SECRET',
+  'SESSION_TTL_HOURS', 'LOGIN_RATE_LIMIT', 'STALL_TIMEOUT_SECONDS', 'FFMPEG_PATH', 'FFPROBE_PATH', 'LOG_LEVEL', 'TRUST_PROXY',
+];
+
+/** The environment for a service child: loopback only, quiet logs, default MAX_UPLOAD_BYTES. */
+export function serviceEnv(dataDir: string, port: number, workerConcurrency: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of serviceVars) delete env[name];
+  return {
+    ...env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    WORKER_CONCURRENCY: String(workerConcurrency),
+  };
+}
