@@ -39,7 +39,7 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       if (await sniffPlaylist(path)) {
         throw new MediaError('playlist', 'Playlists and concat lists are not accepted: upload the audio file itself.');
       }
-      const { stdout, stderr, code } = await run(opts.ffprobePath, probeArgs(path));
+      const { stdout, code } = await run(opts.ffprobePath, probeArgs(path));
       if (code !== 0) {
         // ffprobe's own words name server paths; people get a plain reason instead.
         throw new MediaError('not_audio', 'This file is not audio Reprise can read: its format is unknown or unsupported, or it is truncated or damaged.');

@@ -46,6 +46,30 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
     });
   } catch (err) {
     if (stored) await deps.blobs.deletePrefix(fileBlobPrefix(stored.fileId));
+    await drain(request.raw);
     throw err;
   }
+}
+
+/**
+ * Reads and discards what is left of a refused upload, so the client (which is still sending)
+ * receives our error response instead of a connection reset. Bounded: the size was checked above.
+ */
+function drain(raw: FastifyRequest['raw'], timeoutMs = 60_000): Promise<void> {
+  if (raw.readableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      raw.destroy();
+      resolve();
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    raw.on('data', () => undefined);
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.once('error', done);
+    raw.resume();
+  });
 }
