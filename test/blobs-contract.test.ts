@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { text } from 'node:stream/consumers';
+import { createDiskBlobStore } from '../src/blobs/disk.ts';
+import type { BlobStore } from '../src/domain/ports.ts';
+
+/** Every BlobStore backend must pass this suite; the scale-out mode adds S3 to this list. */
+const backends: { name: string; make(): Promise<{ store: BlobStore; cleanup(): Promise<void> }> }[] = [
+  {
+    name: 'disk',
+    async make() {
+      const root = await mkdtemp(path.join(os.tmpdir(), 'reprise-blobs-'));
+      return { store: createDiskBlobStore(root), cleanup: () => rm(root, { recursive: true, force: true }) };
+    },
+  },
+];
+
+for (const backend of backends) {
+  describe(`BlobStore contract: ${backend.name}`, () => {
+    it('stores a stream, reports its size, and reads it back whole or by range', async () => {
+      const { store, cleanup } = await backend.make();
+      try {
+        const size = await store.put('files/a/input', Readable.from([Buffer.from('hello '), Buffer.from('world')]));
+        assert.equal(size, 11);
+        assert.deepEqual(await store.stat('files/a/input'), { size: 11 });
+        assert.equal(await text(await store.get('files/a/input')), 'hello world');
+        assert.equal(await text(await store.get('files/a/input', { start: 6, end: 10 })), 'world');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('publishes a finished file and deletes by prefix', async () => {
+      const { store, cleanup } = await backend.make();
+      const scratch = await mkdtemp(path.join(os.tmpdir(), 'reprise-scratch-'));
+      try {
+        const local = path.join(scratch, 'out.flac');
+        await writeFile(local, 'flac bytes');
+        assert.equal(await store.putFile('files/b/g1/flac-cd.flac', local), 10);
+        const opened = await store.openLocal('files/b/g1/flac-cd.flac', scratch);
+        assert.ok(opened.path.length > 0);
+        await opened.release();
+        await store.deletePrefix('files/b');
+        assert.equal(await store.stat('files/b/g1/flac-cd.flac'), undefined);
+        await assert.rejects(store.get('files/b/g1/flac-cd.flac'));
+      } finally {
+        await cleanup();
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+
+    it('never shows a half-written object: a failed stream leaves no key and no temp file', async () => {
+      const { store, cleanup } = await backend.make();
+      try {
+        const failing = new Readable({
+          read() {
+            this.push(Buffer.alloc(1024));
+            this.destroy(new Error('client went away'));
+          },
+        });
+        await assert.rejects(store.put('files/c/input', failing), /client went away/);
+        assert.equal(await store.stat('files/c/input'), undefined);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('refuses keys that could escape its root', async () => {
+      const { store, cleanup } = await backend.make();
+      try {
+        for (const key of ['../etc/passwd', '/abs', 'files/../../x', 'a//b']) {
+          await assert.rejects(store.put(key, Readable.from(['x'])), /invalid blob key/, key);
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
+
