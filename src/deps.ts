@@ -7,7 +7,9 @@ import type { Config } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { Database } from './db/schema.ts';
 import { openSqlite } from './db/sqlite.ts';
+import { deleteExpiredSessions } from './db/repos/sessions.ts';
 import { createStore } from './db/store.ts';
+import { EVENT_RETENTION_MS } from './domain/events.ts';
 import type { AccountDeps } from './domain/accounts.ts';
 import type { Deps } from './domain/ports.ts';
 import { runTranscodeJob } from './domain/transcode.ts';
@@ -22,6 +24,8 @@ export interface App {
   deps: Deps;
   accountDeps: AccountDeps;
   db: Kysely<Database>;
+  /** Hourly: forget expired sessions and events too old to replay. Returns a stop function. */
+  startHousekeeping(): () => void;
   /** Starts `concurrency` job slots in this process (none when 0). */
   startWorkers(concurrency: number): Promise<WorkerPool | undefined>;
   close(): Promise<void>;
@@ -53,6 +57,18 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     deps,
     accountDeps: { ...deps, hasher: argon2Hasher },
     db,
+    startHousekeeping() {
+      const sweep = () => {
+        const now = Date.now();
+        Promise.all([deleteExpiredSessions(db, now), store.events.pruneBefore(now - EVENT_RETENTION_MS)]).catch((err: unknown) =>
+          log.warn({ err }, 'housekeeping failed'),
+        );
+      };
+      sweep();
+      const timer = setInterval(sweep, 3600_000);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
     startWorkers: async (concurrency) =>
       concurrency > 0
         ? embedded.startWorkers(concurrency, (job, signal) => runTranscodeJob(deps, job, { signal }))

@@ -60,12 +60,14 @@ function onShutdown(stop: () => Promise<void>): void {
 async function serve(config: Config, withHttp: boolean): Promise<void> {
   const log = createLogger(config.logLevel);
   const app = await buildApp(config, log);
+  const stopHousekeeping = app.startHousekeeping();
   const pool = await app.startWorkers(config.workerConcurrency);
   const server = withHttp ? await createServer(app, await sessionSecret(config)) : undefined;
   if (server) await server.listen({ port: config.port, host: config.host });
   else log.info({ concurrency: config.workerConcurrency }, 'worker running (no HTTP)');
   onShutdown(async () => {
     log.info('shutting down');
+    stopHousekeeping();
     await server?.close();
     // Running jobs get a grace period, then are handed back to the queue for the next start.
     await pool?.stop(10_000);

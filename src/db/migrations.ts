@@ -110,8 +110,30 @@ const initial: Migration = {
   },
 };
 
+/** Live events, kept for a day so that a reconnecting stream can replay what it missed. */
+const events: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('events')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('events_user_id').on('events').columns(['user_id', 'id']).execute();
+    await db.schema.createIndex('events_created_at').on('events').column('created_at').execute();
+    await db.schema.alterTable('files').addColumn('waveform', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('files').dropColumn('waveform').execute();
+    await db.schema.dropTable('events').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_events_waveform': events,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -42,6 +42,8 @@ export interface FilesTable {
   status: FileStatus;
   progress: number; // 0..100
   error: string | null;
+  /** JSON array of 0..255 peak levels, drawn as the file page's waveform. */
+  waveform: string | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;
@@ -84,7 +86,16 @@ export interface NotificationsTable {
   dismissed_at: number | null;
 }
 
+export interface EventsTable {
+  id: Generated<number>;
+  user_id: string;
+  type: string;
+  data: string;
+  created_at: number;
+}
+
 export interface Database {
+  events: EventsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
@@ -99,3 +110,4 @@ export type FileRow = Selectable<FilesTable>;
 export type OutputRow = Selectable<OutputsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type EventRow = Selectable<EventsTable>;

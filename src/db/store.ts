@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../domain/ports.ts';
 import type { Database } from './schema.ts';
+import { eventsRepo } from './repos/events.ts';
 import { filesRepo } from './repos/files.ts';
 import { jobsRepo } from './repos/jobs.ts';
 import { notificationsRepo } from './repos/notifications.ts';
@@ -17,6 +18,7 @@ export function createStore(db: Kysely<Database>): Store {
     outputs: outputsRepo(db),
     notifications: notificationsRepo(db),
     jobs: jobsRepo(db),
+    events: eventsRepo(db),
     transaction: (fn) =>
       db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
   };

@@ -1,5 +1,6 @@
 import { AppError, notFound } from '../errors.ts';
 import { findPreset } from '../media/presets.ts';
+import { emit } from './events.ts';
 import type { Deps, FileRow, OutputRow } from './ports.ts';
 import { fileBlobPrefix } from './uploads.ts';
 
@@ -24,6 +25,8 @@ export interface FileView {
   presets: string[];
   input: { format: string; codec: string; size: number; durationMs: number; sampleRate: number; channels: number };
   outputs: OutputView[];
+  /** Peak levels 0..100 for drawing a waveform, once transcoded. */
+  waveform: number[] | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -62,6 +65,7 @@ export function toFileView(file: FileRow, outputs: readonly OutputRow[]): FileVi
         url: `/api/v1/files/${file.id}/outputs/${id}`,
       }];
     }),
+    waveform: file.waveform ? (JSON.parse(file.waveform) as number[]) : null,
     createdAt: new Date(Number(file.created_at)).toISOString(),
     updatedAt: new Date(Number(file.updated_at)).toISOString(),
   };
@@ -94,7 +98,7 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
   });
   if (!changed) throw new AppError('not_cancelable', 409, `This file is ${file.status}; only queued or running jobs can be canceled.`);
   const view = await getFile(deps, userId, fileId);
-  deps.push.publish(userId, { type: 'file.updated', data: fileEvent(view) });
+  await emit(deps, userId, 'file.updated', fileEvent(view));
   return view;
 }
 
@@ -118,7 +122,7 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
   // Outputs of earlier generations are unreachable now (their rows are gone); free their space.
   for (let g = 1; g < generation; g++) await deps.blobs.deletePrefix(`${fileBlobPrefix(fileId)}/g${g}`);
   const view = await getFile(deps, userId, fileId);
-  deps.push.publish(userId, { type: 'file.updated', data: fileEvent(view) });
+  await emit(deps, userId, 'file.updated', fileEvent(view));
   return view;
 }
 
@@ -127,9 +131,9 @@ export async function deleteFile(deps: Deps, userId: string, fileId: string): Pr
   const deleted = await deps.store.files.deleteForUser(userId, fileId);
   if (!deleted) throw notFound('file');
   await deps.blobs.deletePrefix(fileBlobPrefix(fileId));
-  deps.push.publish(userId, { type: 'file.updated', data: { id: fileId, status: 'deleted' } });
+  await emit(deps, userId, 'file.updated', { id: fileId, status: 'deleted' });
 }
 
 export function fileEvent(view: FileView): object {
-  return { id: view.id, status: view.status, progress: view.progress, error: view.error, outputs: view.outputs };
+  return { id: view.id, name: view.name, status: view.status, progress: view.progress, error: view.error, outputs: view.outputs };
 }

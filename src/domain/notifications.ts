@@ -1,5 +1,6 @@
 import { notFound } from '../errors.ts';
-import type { Deps, NotificationRow, Store } from './ports.ts';
+import { emit, recordEvent } from './events.ts';
+import type { Deps, NotificationRow, PushEvent, Store } from './ports.ts';
 
 export interface NotificationView {
   id: string;
@@ -30,7 +31,7 @@ export async function recordJobOutcome(
   tx: Store,
   deps: Pick<Deps, 'newId' | 'now'>,
   n: { userId: string; fileId: string; generation: number; kind: 'completed' | 'failed'; message: string },
-): Promise<NotificationRow | undefined> {
+): Promise<{ userId: string; event: PushEvent } | undefined> {
   const row: NotificationRow = {
     id: deps.newId(),
     user_id: n.userId,
@@ -41,7 +42,8 @@ export async function recordJobOutcome(
     created_at: deps.now(),
     dismissed_at: null,
   };
-  return (await tx.notifications.insertOnce(row)) ? row : undefined;
+  if (!(await tx.notifications.insertOnce(row))) return undefined;
+  return recordEvent(tx, deps, n.userId, 'notification.created', toNotificationView(row));
 }
 
 export async function listNotifications(deps: Pick<Deps, 'store'>, userId: string, unreadOnly: boolean) {
@@ -52,12 +54,12 @@ export async function listNotifications(deps: Pick<Deps, 'store'>, userId: strin
 export async function dismissNotification(deps: Pick<Deps, 'store' | 'push' | 'now'>, userId: string, id: string) {
   const row = await deps.store.notifications.dismiss(userId, id, deps.now());
   if (!row) throw notFound('notification');
-  deps.push.publish(userId, { type: 'notification.dismissed', data: { ids: [id] } });
+  await emit(deps, userId, 'notification.dismissed', { ids: [id] });
   return toNotificationView(row);
 }
 
 export async function dismissAllNotifications(deps: Pick<Deps, 'store' | 'push' | 'now'>, userId: string) {
   const ids = await deps.store.notifications.dismissAll(userId, deps.now());
-  if (ids.length > 0) deps.push.publish(userId, { type: 'notification.dismissed', data: { ids } });
+  if (ids.length > 0) await emit(deps, userId, 'notification.dismissed', { ids });
   return ids.length;
 }

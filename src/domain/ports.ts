@@ -68,6 +68,14 @@ export interface JobsRepo {
   deleteForFile(fileId: string): Promise<void>;
 }
 
+export interface EventsRepo {
+  insert(event: { userId: string; type: PushEvent['type']; data: object; createdAt: number }): Promise<number>;
+  /** The user's events after `afterId`, oldest first: what a reconnecting stream missed. */
+  listSince(userId: string, afterId: number, limit: number): Promise<PushEvent[]>;
+  latestId(userId: string): Promise<number>;
+  pruneBefore(time: number): Promise<number>;
+}
+
 export interface Store {
   users: UsersRepo;
   tokens: TokensRepo;
@@ -75,6 +83,7 @@ export interface Store {
   outputs: OutputsRepo;
   notifications: NotificationsRepo;
   jobs: JobsRepo;
+  events: EventsRepo;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }
@@ -107,6 +116,8 @@ export interface JobQueue {
 }
 
 export interface PushEvent {
+  /** The event's row id: the SSE id a reconnecting client sends back as Last-Event-ID. */
+  id: number;
   type: 'notification.created' | 'notification.dismissed' | 'file.updated';
   /** JSON-serializable payload. */
   data: object;

@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { findPreset, type Preset } from '../media/presets.ts';
 import { MediaError, type OutputInfo, type OutputPlan } from '../media/types.ts';
-import { fileEvent, getFile } from './files.ts';
-import { recordJobOutcome, toNotificationView } from './notifications.ts';
-import type { Deps, FileRow, NotificationRow, TranscodeJob } from './ports.ts';
+import { emit, pushEvents, recordEvent } from './events.ts';
+import { fileEvent, toFileView } from './files.ts';
+import { recordJobOutcome } from './notifications.ts';
+import type { Deps, FileRow, PushEvent, Store, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './uploads.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped';
@@ -33,7 +34,7 @@ export async function runTranscodeJob(
   }
   const started = await deps.store.files.update(file.id, { status: 'running', progress: 0, error: null, updated_at: deps.now() }, guard);
   if (!started) return 'skipped';
-  await publishFile(deps, file);
+  await emit(deps, file.user_id, 'file.updated', { id: file.id, status: 'running', progress: 0 });
 
   const scratchRoot = path.join(deps.config.dataDir, 'tmp');
   await mkdir(scratchRoot, { recursive: true });
@@ -59,6 +60,7 @@ export async function runTranscodeJob(
           hasCover: file.has_cover === 1,
         },
         outputs: plans,
+        peaksPath: path.join(scratch, 'peaks.u8'),
         signal: abort.signal,
         onProgress: (percent) => reportProgress(deps, file, job, Math.min(percent, 99), abort),
       });
@@ -73,9 +75,10 @@ export async function runTranscodeJob(
       published.push(key);
       described.push({ plan, info, key, size });
     }
-    const notification = await deps.store.transaction(async (tx) => {
+    const waveform = JSON.stringify(await deps.media.waveform(path.join(scratch, 'peaks.u8')));
+    const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
-      const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, updated_at: now }, {
+      const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, waveform, updated_at: now }, {
         generation: job.generation,
         statusIn: ['running'],
       });
@@ -91,15 +94,9 @@ export async function runTranscodeJob(
           created_at: now,
         });
       }
-      return recordJobOutcome(tx, deps, {
-        userId: file.user_id,
-        fileId: file.id,
-        generation: job.generation,
-        kind: 'completed',
-        message: `Your file ${file.name} has been processed.`,
-      });
+      return terminalEvents(tx, deps, file, job, 'completed', `Your file ${file.name} has been processed.`);
     });
-    await announce(deps, file, notification);
+    pushEvents(deps, events);
     return 'completed';
   } catch (err) {
     if (err instanceof Superseded || abort.signal.aborted) {
@@ -118,23 +115,33 @@ export async function runTranscodeJob(
 }
 
 async function failJob(deps: Deps, file: FileRow, job: TranscodeJob, reason: string): Promise<JobOutcome> {
-  const notification = await deps.store.transaction(async (tx) => {
+  const events = await deps.store.transaction(async (tx) => {
     const ok = await tx.files.update(file.id, { status: 'failed', error: reason, updated_at: deps.now() }, {
       generation: job.generation,
       statusIn: ['running'],
     });
     if (!ok) return null;
-    return recordJobOutcome(tx, deps, {
-      userId: file.user_id,
-      fileId: file.id,
-      generation: job.generation,
-      kind: 'failed',
-      message: `Transcoding ${file.name} failed: ${reason}`,
-    });
+    return terminalEvents(tx, deps, file, job, 'failed', `Transcoding ${file.name} failed: ${reason}`);
   });
-  if (notification === null) return 'canceled';
-  await announce(deps, file, notification);
+  if (events === null) return 'canceled';
+  pushEvents(deps, events);
   return 'failed';
+}
+
+/** The file's final state and its one notification, recorded inside the terminal transaction. */
+async function terminalEvents(
+  tx: Store,
+  deps: Deps,
+  file: FileRow,
+  job: TranscodeJob,
+  kind: 'completed' | 'failed',
+  message: string,
+): Promise<{ userId: string; event: PushEvent }[]> {
+  const row = await tx.files.findById(file.id);
+  const outputs = await tx.outputs.listForFile(file.id);
+  const updated = row ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(row, outputs)))] : [];
+  const notification = await recordJobOutcome(tx, deps, { userId: file.user_id, fileId: file.id, generation: job.generation, kind, message });
+  return notification ? [...updated, notification] : updated;
 }
 
 /** Saves progress; a row that no longer says "running" means cancel or delete, so stop ffmpeg. */
@@ -143,19 +150,7 @@ function reportProgress(deps: Deps, file: FileRow, job: TranscodeJob, percent: n
     .update(file.id, { progress: percent, updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] })
     .then((stillOurs) => {
       if (!stillOurs) return abort.abort();
-      deps.push.publish(file.user_id, { type: 'file.updated', data: { id: file.id, status: 'running', progress: percent } });
+      return emit(deps, file.user_id, 'file.updated', { id: file.id, status: 'running', progress: percent });
     })
     .catch((err: unknown) => deps.log.warn({ err, fileId: file.id }, 'could not save progress'));
-}
-
-async function publishFile(deps: Deps, file: FileRow): Promise<void> {
-  const view = await getFile(deps, file.user_id, file.id).catch(() => undefined);
-  if (view) deps.push.publish(file.user_id, { type: 'file.updated', data: fileEvent(view) });
-}
-
-async function announce(deps: Deps, file: FileRow, notification: NotificationRow | undefined): Promise<void> {
-  await publishFile(deps, file);
-  if (notification) {
-    deps.push.publish(file.user_id, { type: 'notification.created', data: toNotificationView(notification) });
-  }
 }

@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 import { AppError, fromSystemError } from '../errors.ts';
 import { defaultPresetIds, findPreset } from '../media/presets.ts';
 import { MediaError } from '../media/types.ts';
+import { pushEvents, recordEvent } from './events.ts';
+import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRow } from './ports.ts';
 
 export const inputKey = (fileId: string) => `files/${fileId}/input`;
@@ -85,13 +87,16 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       progress: 0,
       error: null,
       generation: 1,
+      waveform: null,
       created_at: now,
       updated_at: now,
     };
-    await deps.store.transaction(async (tx) => {
+    const event = await deps.store.transaction(async (tx) => {
       await tx.files.insert(file);
       await deps.queue.enqueue(tx, { fileId: file.id, generation: file.generation });
+      return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [])));
     });
+    pushEvents(deps, [event]);
     return file;
   } catch (err) {
     await deps.blobs.deletePrefix(fileBlobPrefix(upload.fileId));

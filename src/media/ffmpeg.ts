@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { computePeaks, WAVEFORM_BARS } from './waveform.ts';
 import { outputProbeArgs, probeArgs, transcodeArgs } from './ffmpeg-args.ts';
 import { ProgressParser } from './progress.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
@@ -57,10 +59,14 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       };
     },
 
+    async waveform(peaksPath) {
+      return computePeaks(await readFile(peaksPath), WAVEFORM_BARS);
+    },
+
     transcode(req: TranscodeRequest) {
       return new Promise<void>((resolve, reject) => {
         if (req.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
-        const args = transcodeArgs(req.inputPath, req.input, req.outputs);
+        const args = transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath);
         const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         let failure: MediaError | undefined;

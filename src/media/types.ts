@@ -21,6 +21,8 @@ export interface TranscodeRequest {
   inputPath: string;
   input: ProbeResult;
   outputs: readonly OutputPlan[];
+  /** Where to write a low-rate mono copy for the waveform, decoded in the same pass. */
+  peaksPath?: string;
   signal: AbortSignal;
   /** Called with 0..100 as ffmpeg reports progress. */
   onProgress(percent: number): void;
@@ -36,6 +38,8 @@ export interface Media {
   transcode(request: TranscodeRequest): Promise<void>;
   /** Duration and bit rate of a finished output, as the file itself says. */
   describeOutput(path: string): Promise<OutputInfo>;
+  /** Peak levels (0..100) in equal slices of the audio, read from the peaks file of a transcode. */
+  waveform(peaksPath: string): Promise<number[]>;
 }
 
 export type MediaErrorKind = 'not_audio' | 'playlist' | 'empty' | 'failed' | 'stalled' | 'canceled';

@@ -12,6 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { sessionStore } from '../db/repos/sessions.ts';
 import type { App } from '../deps.ts';
 import { apiRoutes } from './routes/api.ts';
+import { eventRoutes } from './routes/events.ts';
 import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
@@ -81,5 +82,6 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   await server.register(filePages(app));
   await server.register(notificationPages(app));
   await server.register(apiRoutes(app), { prefix: '/api/v1' });
+  await server.register(eventRoutes(app), { prefix: '/api/v1' });
   return server;
 }

@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import { defaultPresetIds, presets } from '../../media/presets.ts';
 import { requirePageUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
+import { waveformSvg } from '../../media/waveform.ts';
 import { renderPage } from '../render.ts';
 import { receiveUpload } from '../upload.ts';
 
@@ -40,7 +41,7 @@ export function filePages(app: App) {
 
     server.get<IdParams>('/files/:id', async (request, reply) => {
       const file = await getFile(deps, request.userId, request.params.id);
-      return renderPage(deps, request, reply, 'file', { title: file.name, file, presets });
+      return renderPage(deps, request, reply, 'file', { title: file.name, file, presets, waveformSvg: waveformSvg(file.waveform ?? []) });
     });
 
     const action = (path: string, run: typeof cancelFile, flash: string) =>
