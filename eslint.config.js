@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -16,9 +17,9 @@ export default tseslint.config(
   },
   {
     files: ['src/web/static/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', XMLHttpRequest: 'readonly', HTMLFormElement: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly', performance: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: { globals: globals.browser },
   },
   // node:test's describe() and it() return promises the runner itself awaits.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
-  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
+  { files: ['bin/**/*.js', '*.js'], languageOptions: { globals: globals.node } },
 );

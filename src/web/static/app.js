@@ -1,12 +1,62 @@
-// Progressive enhancement: every form here works without this script.
+// Progressive enhancement: every form and link here works without this script.
 (() => {
   'use strict';
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
   const post = (url, body) =>
     fetch(url, { method: 'POST', headers: { 'x-csrf-token': csrf, accept: 'application/json' }, body, credentials: 'same-origin' });
 
-  // Dismiss without a reload.
+  // ---- Notifications: dismiss without reloading; add and remove as events arrive.
+  const area = $('[data-notifications]');
+  const list = $('[data-notification-list]');
+
+  function syncNotificationArea() {
+    if (!area) return;
+    const count = $$('[data-notification-id]', area).length;
+    area.classList.toggle('is-empty', count === 0);
+    const all = $('[data-dismiss-all]', area);
+    if (all) all.hidden = count < 2;
+  }
+
+  function removeNotifications(ids) {
+    $$('[data-notification-id]').forEach((li) => {
+      if (ids === null || ids.includes(li.dataset.notificationId)) li.remove();
+    });
+    syncNotificationArea();
+  }
+
+  function addNotification(n) {
+    if (!list || $(`[data-notification-id="${CSS.escape(n.id)}"]`)) return;
+    const li = document.createElement('li');
+    li.className = `notification notification-${n.kind === 'failed' ? 'failed' : 'completed'}`;
+    li.dataset.notificationId = n.id;
+    const icon = document.createElement('span');
+    icon.className = 'notification-icon';
+    icon.setAttribute('aria-hidden', 'true');
+    icon.textContent = n.kind === 'failed' ? '!' : '✓';
+    const text = document.createElement('span');
+    text.className = 'notification-text';
+    const link = document.createElement(n.fileId ? 'a' : 'span');
+    if (n.fileId) link.href = `/files/${encodeURIComponent(n.fileId)}`;
+    link.textContent = n.message;
+    text.append(link);
+    const form = document.createElement('form');
+    form.method = 'post';
+    form.action = `/notifications/${encodeURIComponent(n.id)}/dismiss`;
+    form.className = 'inline';
+    form.dataset.dismiss = '';
+    const token = Object.assign(document.createElement('input'), { type: 'hidden', name: '_csrf', value: csrf });
+    const next = Object.assign(document.createElement('input'), { type: 'hidden', name: 'next', value: location.pathname });
+    const button = Object.assign(document.createElement('button'), { type: 'submit', className: 'icon-button', textContent: '×' });
+    button.setAttribute('aria-label', `Dismiss: ${n.message}`);
+    form.append(token, next, button);
+    li.append(icon, text, form);
+    list.prepend(li);
+    syncNotificationArea();
+  }
+
   document.addEventListener('submit', async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
@@ -14,105 +64,105 @@
       event.preventDefault();
       return;
     }
-    if (form.matches('[data-dismiss], [data-dismiss-all]')) {
-      event.preventDefault();
-      const res = await post(form.action, new URLSearchParams(new FormData(form)));
-      if (!res.ok) return form.submit();
-      if (form.matches('[data-dismiss-all]')) removeNotifications(null);
-      else removeNotifications([form.closest('[data-notification-id]')?.dataset.notificationId]);
-    }
+    if (!form.matches('[data-dismiss], [data-dismiss-all]')) return;
+    event.preventDefault();
+    const res = await post(form.action, new URLSearchParams(new FormData(form)));
+    if (!res.ok) return form.submit();
+    if (form.matches('[data-dismiss-all]')) removeNotifications(null);
+    else removeNotifications([form.closest('[data-notification-id]')?.dataset.notificationId]);
   });
 
-  function removeNotifications(ids) {
-    const area = document.querySelector('[data-notifications]');
-    if (!area) return;
-    area.querySelectorAll('[data-notification-id]').forEach((li) => {
-      if (ids === null || ids.includes(li.dataset.notificationId)) li.remove();
-    });
-    if (!area.querySelector('[data-notification-id]')) area.replaceChildren();
-    else if (area.querySelectorAll('[data-notification-id]').length < 2) area.querySelector('[data-dismiss-all]')?.remove();
-  }
-
-  // Upload with a progress bar (bytes, percent, speed) and an abort button.
-  const form = document.querySelector('[data-upload]');
-  if (form) {
-    const box = form.querySelector('[data-upload-progress]');
-    const bar = box.querySelector('progress');
-    const text = box.querySelector('[data-upload-text]');
-    const abortButton = box.querySelector('[data-upload-abort]');
-    const submit = form.querySelector('button[type="submit"]');
-    const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
-    form.addEventListener('submit', (event) => {
+  // ---- Upload with a progress bar (bytes, percent, speed) and an abort button.
+  const uploadForm = $('[data-upload]');
+  if (uploadForm) {
+    const box = $('[data-upload-progress]', uploadForm);
+    const bar = $('progress', box);
+    const text = $('[data-upload-text]', box);
+    const abortButton = $('[data-upload-abort]', box);
+    const submit = $('button[type="submit"]', uploadForm);
+    const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+    const done = (message) => {
+      submit.disabled = false;
+      box.hidden = true;
+      let error = $('.error', uploadForm);
+      if (!error) {
+        error = Object.assign(document.createElement('p'), { className: 'error' });
+        error.setAttribute('role', 'alert');
+        uploadForm.prepend(error);
+      }
+      error.textContent = message;
+    };
+    uploadForm.addEventListener('submit', (event) => {
       event.preventDefault();
       const xhr = new XMLHttpRequest();
       const started = performance.now();
-      xhr.open('POST', form.action);
+      xhr.open('POST', uploadForm.action);
       xhr.setRequestHeader('accept', 'application/json');
       xhr.setRequestHeader('x-csrf-token', csrf);
       xhr.upload.onprogress = (e) => {
         if (!e.lengthComputable) return;
         const pct = Math.floor((e.loaded / e.total) * 100);
-        const secs = (performance.now() - started) / 1000;
+        const secs = Math.max((performance.now() - started) / 1000, 0.001);
         bar.value = pct;
-        text.textContent = `${mb(e.loaded)} of ${mb(e.total)} · ${pct}% · ${mb(e.loaded / Math.max(secs, 0.001))}/s`;
+        text.textContent = `${mb(e.loaded)} of ${mb(e.total)} · ${pct}% · ${mb(e.loaded / secs)}/s`;
       };
       xhr.onload = () => {
         let body = {};
         try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-        if (xhr.status === 201 && body.url) return window.location.assign(body.url);
+        if (xhr.status === 201 && body.url) return location.assign(body.url);
         done(body.detail || `Upload failed (HTTP ${xhr.status}).`);
       };
       xhr.onerror = () => done('The upload was interrupted. Check your connection and try again.');
-      xhr.onabort = () => done('Upload aborted.');
+      xhr.onabort = () => done('Upload aborted. Nothing was kept.');
       abortButton.onclick = () => xhr.abort();
       box.hidden = false;
       submit.disabled = true;
       text.textContent = 'Starting…';
-      xhr.send(new FormData(form));
+      xhr.send(new FormData(uploadForm));
     });
-    function done(message) {
-      submit.disabled = false;
-      box.hidden = true;
-      let error = form.querySelector('.error');
-      if (!error) {
-        error = document.createElement('p');
-        error.className = 'error';
-        error.setAttribute('role', 'alert');
-        form.prepend(error);
-      }
-      error.textContent = message;
-    }
   }
 
-  // While a job is queued or running, refresh its status from the API.
-  const active = document.querySelector('[data-file-status="queued"], [data-file-status="running"]');
-  const rows = document.querySelectorAll('tr[data-file-id]');
-  if (active || [...rows].some((r) => r.querySelector('.status-queued, .status-running'))) {
-    const timer = setInterval(async () => {
-      const res = await fetch(active ? `/api/v1/files/${active.dataset.fileId}` : '/api/v1/files', { credentials: 'same-origin' });
-      if (!res.ok) return clearInterval(timer);
-      const body = await res.json();
-      const files = active ? [body] : body.files;
-      let busy = false;
-      for (const f of files) {
-        const scope = active ?? document.querySelector(`tr[data-file-id="${f.id}"]`);
-        if (!scope) continue;
-        const status = scope.querySelector('[data-status]');
-        if (status && status.textContent !== f.status) {
-          if (active) return window.location.reload();
-          status.textContent = f.status;
-          status.className = `status status-${f.status}`;
-        }
-        const progress = scope.querySelector('[data-progress]');
-        if (progress) progress.value = f.progress;
-        const percent = scope.querySelector('[data-percent]');
-        if (percent) percent.textContent = `${f.progress}%`;
-        busy ||= f.status === 'queued' || f.status === 'running';
-      }
-      if (!busy) {
-        clearInterval(timer);
-        window.location.reload();
-      }
-    }, 1500);
+  // ---- Files: progress in place; anything else re-reads the page's live regions.
+  let refreshing = null;
+  function refreshLiveRegions() {
+    if (refreshing) return;
+    refreshing = setTimeout(async () => {
+      refreshing = null;
+      const res = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      if (!res.ok) return;
+      const fresh = new DOMParser().parseFromString(await res.text(), 'text/html');
+      $$('[data-live]').forEach((region) => {
+        const next = fresh.querySelector(`[data-live="${region.dataset.live}"]`);
+        if (next) region.replaceWith(document.importNode(next, true));
+      });
+    }, 150);
+  }
+
+  function fileUpdated(f) {
+    const scope = $(`[data-file-id="${CSS.escape(f.id)}"]`);
+    const onFilesPage = !!$('[data-live="files"]');
+    if (!scope) {
+      if (onFilesPage) refreshLiveRegions();
+      return;
+    }
+    const status = $('[data-status]', scope);
+    const inPlace = f.status === 'running' && status && (status.textContent === 'running' || status.textContent === 'queued') && $('[data-progress]', scope);
+    if (!inPlace) return refreshLiveRegions();
+    status.textContent = 'running';
+    status.className = 'status status-running';
+    $('[data-progress]', scope).value = f.progress;
+    const percent = $('[data-percent]', scope);
+    if (percent) percent.textContent = `${f.progress}%`;
+  }
+
+  // ---- The live stream: one EventSource per tab; the browser resumes with Last-Event-ID.
+  if (area && 'EventSource' in window) {
+    const source = new EventSource('/api/v1/events');
+    const parse = (e) => JSON.parse(e.data);
+    source.addEventListener('notification.created', (e) => addNotification(parse(e)));
+    source.addEventListener('notification.dismissed', (e) => removeNotifications(parse(e).ids));
+    source.addEventListener('file.updated', (e) => fileUpdated(parse(e)));
+    source.addEventListener('ready', () => document.documentElement.classList.add('live'));
+    window.addEventListener('pagehide', () => source.close());
   }
 })();
