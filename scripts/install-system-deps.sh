@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the system packages Reprise needs (ffmpeg), only when missing. Safe to run again.
+# Installs the system packages Reprise needs, only when missing. Safe to run again.
+#   ffmpeg      always (the transcoder)
+#   chromium    with --test: the browser the page tests drive
 set -euo pipefail
 
 need=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -14,4 +19,4 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 echo "Installing ${need[*]} with apt-get..."
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null

@@ -161,3 +161,13 @@ describe('upload → transcode → notify → download (JSON API)', () => {
     }
   });
 });
+
+describe('waveform peaks', () => {
+  it('slices samples into bars scaled to the loudest', async () => {
+    const { computePeaks } = await import('../src/media/waveform.ts');
+    const quietThenLoud = Uint8Array.from([128, 138, 128, 118, 128, 192, 64, 128]);
+    assert.deepEqual(computePeaks(quietThenLoud, 4), [16, 16, 100, 100]);
+    assert.deepEqual(computePeaks(new Uint8Array(0), 4), []);
+    assert.deepEqual(computePeaks(Uint8Array.from([128, 128]), 4), [0, 0]);
+  });
+});

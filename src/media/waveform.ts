@@ -1,6 +1,9 @@
 export const WAVEFORM_BARS = 240;
 
-/** Splits unsigned 8-bit samples (128 = silence) into `bars` slices and keeps each one's peak, 0..100. */
+/**
+ * Splits unsigned 8-bit samples (128 = silence) into `bars` slices and keeps each one's peak,
+ * scaled so the loudest slice is 100: quiet recordings still show their shape.
+ */
 export function computePeaks(samples: Uint8Array, bars: number): number[] {
   if (samples.length === 0) return [];
   const count = Math.min(bars, samples.length);
@@ -10,9 +13,10 @@ export function computePeaks(samples: Uint8Array, bars: number): number[] {
     const end = Math.floor(((b + 1) * samples.length) / count);
     let peak = 0;
     for (let i = start; i < end; i++) peak = Math.max(peak, Math.abs((samples[i] ?? 128) - 128));
-    peaks.push(Math.round((peak / 128) * 100));
+    peaks.push(peak);
   }
-  return peaks;
+  const loudest = Math.max(1, ...peaks);
+  return peaks.map((p) => Math.round((p / loudest) * 100));
 }
 
 /** The bars as SVG rectangles (attributes only: the page's CSP allows no inline styles). */

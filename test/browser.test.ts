@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { fixtures } from './helpers/audio.ts';
+import { launchBrowser, markPage, screenshot, stillSamePage } from './helpers/browser.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+async function signUp(page: Page, base: string, username: string) {
+  await page.goto(`${base}/signup`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${base}/files`);
+}
+
+describe('in a real browser', () => {
+  let srv: TestServer;
+  let browser: Browser;
+  let alice: BrowserContext;
+  let bob: BrowserContext;
+  let tabA: Page;
+  let tabB: Page;
+  let bobTab: Page;
+  let fileUrl = '';
+
+  before(async () => {
+    srv = await startServer({ WORKER_CONCURRENCY: '1' });
+    browser = await launchBrowser();
+    alice = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    bob = await browser.newContext();
+    tabA = await alice.newPage();
+    tabB = await alice.newPage();
+    bobTab = await bob.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('signs up and shows an empty files page', async () => {
+    await signUp(tabA, srv.url, 'pat');
+    await signUp(bobTab, srv.url, 'quinn');
+    assert.equal(await tabA.getByText('No files yet').count(), 1);
+    await screenshot(tabA, 'files-empty');
+  });
+
+  it('uploads with a progress bar, then shows live progress without reloading', async () => {
+    await tabB.goto(`${srv.url}/files`);
+    await markPage(tabB);
+    await bobTab.goto(`${srv.url}/files`);
+    await markPage(bobTab);
+
+    // Slow the upload down so the progress bar has something to show.
+    const cdp = await alice.newCDPSession(tabA);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * 1024 * 1024 });
+    await tabA.getByLabel('Audio file').setInputFiles(await fixtures.long());
+    await tabA.getByLabel('Name').fill('Live one');
+    await tabA.getByRole('button', { name: 'Upload and transcode' }).click();
+    await tabA.locator('[data-upload-progress]').waitFor({ state: 'visible' });
+    await tabA.waitForFunction(() => /\d+(\.\d)? MB of .* · \d+% · .*MB\/s/.test(document.querySelector('[data-upload-text]')?.textContent ?? ''));
+    await screenshot(tabA, 'upload-progress');
+    await tabA.waitForURL(/\/files\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    fileUrl = tabA.url();
+
+    await markPage(tabA);
+    await tabA.waitForFunction(() => Number(document.querySelector<HTMLProgressElement>('[data-progress]')?.value ?? 0) > 0, undefined, { timeout: 60_000 });
+    assert.equal(await tabA.locator('[data-status]').textContent(), 'running');
+    await screenshot(tabA, 'file-running');
+    assert.ok(await stillSamePage(tabA), 'progress arrived without a reload');
+  });
+
+  it('shows the notification in every tab of the owner, without reloading, and in no one else’s', async () => {
+    const message = 'Your file Live one has been processed.';
+    await tabA.getByText(message).waitFor({ timeout: 90_000 });
+    await tabB.getByText(message).waitFor({ timeout: 10_000 });
+    assert.ok(await stillSamePage(tabA));
+    assert.ok(await stillSamePage(tabB));
+    // The file page now shows its outputs and links, still without a reload.
+    await tabA.getByRole('link', { name: 'Download' }).first().waitFor();
+    assert.equal(await tabA.locator('[data-status]').first().textContent(), 'completed');
+    assert.ok(await stillSamePage(tabA));
+    assert.equal(await tabA.locator('svg.waveform rect').count() > 10, true, 'waveform drawn');
+    await screenshot(tabA, 'file-completed');
+    assert.equal(await bobTab.locator('[data-notification-id]').count(), 0);
+    assert.ok(await stillSamePage(bobTab));
+  });
+
+  it('dismissing in one tab removes the notification from the other, by keyboard too', async () => {
+    const dismiss = tabA.getByRole('button', { name: /^Dismiss: Your file Live one/ });
+    await dismiss.focus();
+    await tabA.keyboard.press('Enter');
+    await tabA.locator('[data-notification-id]').waitFor({ state: 'detached' });
+    await tabB.locator('[data-notification-id]').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.ok(await stillSamePage(tabB));
+    assert.equal(await tabA.locator('[aria-live="polite"]').count(), 1);
+  });
+
+  it('plays an output with Range requests, and seeks', async () => {
+    const ranged: number[] = [];
+    tabA.on('response', (res) => {
+      if (res.url().includes('/outputs/flac-cd')) ranged.push(res.status());
+    });
+    await tabA.goto(fileUrl);
+    const played = await tabA.evaluate(async () => {
+      const audio = document.querySelector<HTMLAudioElement>('audio[src*="flac-cd"]');
+      if (!audio) return { error: 'no player' };
+      audio.muted = true;
+      await audio.play();
+      await new Promise((r) => setTimeout(r, 600));
+      const playing = audio.currentTime;
+      audio.currentTime = 200;
+      await new Promise((r) => audio.addEventListener('seeked', r, { once: true }));
+      return { playing, seekedTo: audio.currentTime, duration: audio.duration };
+    });
+    assert.ok(!('error' in played), JSON.stringify(played));
+    assert.ok((played.playing ?? 0) > 0, `playback advanced: ${JSON.stringify(played)}`);
+    assert.ok(Math.abs((played.seekedTo ?? 0) - 200) < 1, 'seek landed');
+    assert.ok(Math.abs((played.duration ?? 0) - 420) < 1, 'full duration known');
+    assert.ok(ranged.includes(206), `range responses: ${ranged.join(',')}`);
+  });
+
+  it('works without JavaScript: upload form and dismiss', async () => {
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await noJs.newPage();
+      await signUp(page, srv.url, 'rita');
+      await page.getByLabel('Audio file').setInputFiles(await fixtures.mp3WithCover());
+      await page.getByRole('button', { name: 'Upload and transcode' }).click();
+      await page.waitForURL(/\/files\/[0-9a-f-]{36}$/);
+      assert.match((await page.locator('h1').textContent()) ?? '', /cover\.mp3/);
+      for (let i = 0; i < 60 && (await page.getByText('has been processed').count()) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        await page.reload();
+      }
+      await page.getByRole('button', { name: /^Dismiss:/ }).click();
+      await page.waitForLoadState();
+      assert.equal(await page.locator('[data-notification-id]').count(), 0);
+    } finally {
+      await noJs.close();
+    }
+  });
+
+  it('looks right on a phone', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await alice.storageState() });
+    try {
+      const page = await phone.newPage();
+      await page.goto(`${srv.url}/files`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+      await screenshot(page, 'files-phone');
+      await page.goto(fileUrl);
+      await screenshot(page, 'file-phone');
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('logs out', async () => {
+    await tabA.goto(`${srv.url}/files`);
+    await tabA.getByRole('button', { name: 'Log out' }).click();
+    await tabA.waitForURL(`${srv.url}/login`);
+    await screenshot(tabA, 'login');
+    await tabA.goto(`${srv.url}/files`);
+    assert.match(tabA.url(), /\/login\?next=/);
+  });
+});
