@@ -35,12 +35,16 @@ export function eventRoutes(app: App) {
 
       // Subscribe before reading the backlog, hold live events until the backlog is out, and let
       // ids drop the overlap: nothing is lost between the two and nothing is sent twice.
-      let lastSent = 0;
+      // Dedupe by id, not by order: with PostgreSQL, concurrent transactions can commit their
+      // events out of id order, and a later-committed lower id must still be delivered.
       let backlogDone = false;
       const held: PushEvent[] = [];
+      const recent = new Set<number>();
+      let floor = 0;
       const send = (e: PushEvent) => {
-        if (e.id <= lastSent) return;
-        lastSent = e.id;
+        if (e.id <= floor || recent.has(e.id)) return;
+        recent.add(e.id);
+        if (recent.size > 500) recent.delete(recent.values().next().value as number);
         raw.write(frame(e));
       };
       const unsubscribe = deps.push.subscribe(userId, (e) => (backlogDone ? send(e) : held.push(e)));
@@ -55,12 +59,12 @@ export function eventRoutes(app: App) {
 
       try {
         if (Number.isInteger(resumeFrom) && resumeFrom >= 0 && header !== undefined) {
-          lastSent = resumeFrom;
+          floor = resumeFrom;
           for (const e of await deps.store.events.listSince(userId, resumeFrom, REPLAY_LIMIT)) send(e);
         } else {
           // A fresh stream starts now; tell the client where "now" is so a reconnect can resume.
-          lastSent = await deps.store.events.latestId(userId);
-          raw.write(`id: ${lastSent}\nevent: ready\ndata: {}\n\n`);
+          floor = await deps.store.events.latestId(userId);
+          raw.write(`id: ${floor}\nevent: ready\ndata: {}\n\n`);
         }
         backlogDone = true;
         held.forEach(send);
