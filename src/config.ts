@@ -21,6 +21,14 @@ const schema = z.object({
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: boolish.default(false),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_ENDPOINT: z.url().optional(),
+  S3_FORCE_PATH_STYLE: boolish.default(false),
+  AWS_REGION: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -38,6 +46,10 @@ export interface Config {
   readonly ffprobePath: string;
   readonly logLevel: string;
   readonly trustProxy: boolean;
+  /** PostgreSQL for data, queue and push; absent: SQLite under dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** S3-compatible storage for blobs; absent: a folder under dataDir. */
+  readonly s3: { bucket: string; endpoint?: string; forcePathStyle: boolean; region?: string } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -70,5 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffprobePath: e.FFPROBE_PATH,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    databaseUrl: e.DATABASE_URL,
+    s3: e.S3_BUCKET
+      ? { bucket: e.S3_BUCKET, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE, region: e.AWS_REGION }
+      : undefined,
   });
 }

@@ -1,29 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
 import { createDiskBlobStore } from './blobs/disk.ts';
+import { createS3BlobStore, createS3Client } from './blobs/s3.ts';
 import type { Config } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { openPostgres } from './db/postgres.ts';
+import { deleteExpiredSessions } from './db/repos/sessions.ts';
 import type { Database } from './db/schema.ts';
 import { openSqlite } from './db/sqlite.ts';
-import { deleteExpiredSessions } from './db/repos/sessions.ts';
 import { createStore } from './db/store.ts';
-import { EVENT_RETENTION_MS } from './domain/events.ts';
 import type { AccountDeps } from './domain/accounts.ts';
-import type { Deps } from './domain/ports.ts';
+import { EVENT_RETENTION_MS } from './domain/events.ts';
+import type { BlobStore, Deps, JobQueue, PushHub } from './domain/ports.ts';
 import { runTranscodeJob } from './domain/transcode.ts';
 import { argon2Hasher } from './hasher.ts';
 import type { Logger } from './log.ts';
 import { createFfmpegMedia } from './media/ffmpeg.ts';
 import { createMemoryPushHub } from './push/memory.ts';
-import { createEmbeddedQueue, type WorkerPool } from './queue/embedded.ts';
+import { createPgPushHub } from './push/pg-notify.ts';
+import { createEmbeddedQueue, type JobHandler, type WorkerPool } from './queue/embedded.ts';
+import { createGraphileQueue } from './queue/graphile.ts';
+import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
 
 export interface App {
   deps: Deps;
   accountDeps: AccountDeps;
   db: Kysely<Database>;
+  /** Database and storage reachable: what /readyz reports. */
+  ready(): Promise<{ database: boolean; storage: boolean }>;
   /** Hourly: forget expired sessions and events too old to replay. Returns a stop function. */
   startHousekeeping(): () => void;
   /** Starts `concurrency` job slots in this process (none when 0). */
@@ -31,20 +39,81 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** A start-up failure that names the setting to fix; printed as one line. */
+export class StartupError extends Error {}
+
+const reason = (err: unknown) => {
+  const e = err as { message?: string; name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e.message || e.Code || e.name || (e.$metadata?.httpStatusCode ? `HTTP ${e.$metadata.httpStatusCode}` : String(err));
+};
+
 /** The composition root: the only place that picks backends and wires them together. */
 export async function buildApp(config: Config, log: Logger): Promise<App> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = openSqlite(path.join(config.dataDir, 'reprise.sqlite'));
-  await migrateToLatest(db);
-  const store = createStore(db);
-  const embedded = createEmbeddedQueue(store, log);
+  const closers: (() => Promise<void>)[] = [];
+
+  // Database, queue and cross-process push: SQLite + in-process, or PostgreSQL + graphile-worker.
+  let db: Kysely<Database>;
+  let queue: JobQueue;
+  let push: PushHub;
+  let startPool: (concurrency: number, handler: JobHandler) => Promise<WorkerPool>;
+  const store = () => createStore(db);
+  if (config.databaseUrl) {
+    const url = config.databaseUrl;
+    const pgHandle = openPostgres(url);
+    db = pgHandle.db;
+    closers.push(() => db.destroy());
+    try {
+      await migrateToLatest(db);
+    } catch (err) {
+      await db.destroy();
+      throw new StartupError(`DATABASE_URL: cannot use the database (${reason(err)})`);
+    }
+    const graphile = createGraphileQueue(pgHandle.pool, log);
+    await graphile.migrate();
+    queue = graphile.queue;
+    startPool = graphile.startWorkers;
+    const hub = createPgPushHub({ pool: pgHandle.pool, newClient: () => new pg.Client({ connectionString: url }), events: store().events, log });
+    await hub.start();
+    closers.unshift(() => hub.stop());
+    push = hub;
+    const stopSweeper = startSweeper(pgHandle.pool, log);
+    closers.unshift(async () => stopSweeper());
+  } else {
+    db = openSqlite(path.join(config.dataDir, 'reprise.sqlite'));
+    closers.push(() => db.destroy());
+    await migrateToLatest(db);
+    const embedded = createEmbeddedQueue(createStore(db), log);
+    queue = embedded.queue;
+    startPool = embedded.startWorkers;
+    push = createMemoryPushHub();
+  }
+
+  let blobs: BlobStore;
+  let checkStorage: () => Promise<void>;
+  if (config.s3) {
+    const s3 = createS3BlobStore(createS3Client(config.s3), config.s3.bucket);
+    try {
+      await s3.check();
+    } catch (err) {
+      await Promise.all(closers.map((c) => c()));
+      throw new StartupError(`S3_BUCKET: bucket "${config.s3.bucket}" is missing or not accessible (${reason(err)})`);
+    }
+    blobs = s3;
+    checkStorage = s3.check;
+  } else {
+    const root = path.join(config.dataDir, 'blobs');
+    blobs = createDiskBlobStore(root);
+    checkStorage = () => mkdir(root, { recursive: true }).then(() => access(root));
+  }
+
   const deps: Deps = {
     config,
-    store,
-    blobs: createDiskBlobStore(path.join(config.dataDir, 'blobs')),
-    queue: embedded.queue,
+    store: store(),
+    blobs,
+    queue,
     media: createFfmpegMedia(config),
-    push: createMemoryPushHub(),
+    push,
     log,
     now: () => Date.now(),
     newId: () => randomUUID(),
@@ -53,14 +122,22 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     const removed = await sweepDeadProcessEntries(dir, prefix);
     if (removed.length > 0) log.info({ dir, removed }, 'removed leftovers of a process that died');
   }
+
   return {
     deps,
     accountDeps: { ...deps, hasher: argon2Hasher },
     db,
+    async ready() {
+      const [database, storage] = await Promise.all([
+        sql`SELECT 1`.execute(db).then(() => true, () => false),
+        checkStorage().then(() => true, () => false),
+      ]);
+      return { database, storage };
+    },
     startHousekeeping() {
       const sweep = () => {
         const now = Date.now();
-        Promise.all([deleteExpiredSessions(db, now), store.events.pruneBefore(now - EVENT_RETENTION_MS)]).catch((err: unknown) =>
+        Promise.all([deleteExpiredSessions(db, now), deps.store.events.pruneBefore(now - EVENT_RETENTION_MS)]).catch((err: unknown) =>
           log.warn({ err }, 'housekeeping failed'),
         );
       };
@@ -70,10 +147,9 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       return () => clearInterval(timer);
     },
     startWorkers: async (concurrency) =>
-      concurrency > 0
-        ? embedded.startWorkers(concurrency, (job, signal) => runTranscodeJob(deps, job, { signal }))
-        : undefined,
-    close: () => db.destroy(),
+      concurrency > 0 ? startPool(concurrency, (job, signal) => runTranscodeJob(deps, job, { signal })) : undefined,
+    async close() {
+      for (const close of closers) await close();
+    },
   };
 }
-

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { buildApp } from './deps.ts';
+import { buildApp, StartupError } from './deps.ts';
 import { signUp } from './domain/accounts.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './log.ts';
@@ -128,7 +128,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Configuration and user errors are one clear line, not a stack trace.
-    if (err instanceof ConfigError || err instanceof AppError) process.stderr.write(`reprise: ${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof AppError || err instanceof StartupError) process.stderr.write(`reprise: ${err.message}\n`);
     else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') process.stderr.write(`reprise: port already in use (set PORT)\n`);
     else process.stderr.write(`reprise: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
  * Migrations live in code (not files found at run time) so that they work the same under tsx,
@@ -7,6 +7,13 @@ import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
 // Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
+
+/** An auto-incrementing integer key: `serial` on PostgreSQL, `integer … autoincrement` on SQLite. */
+function serialKey(db: AnyDb): ['serial' | 'integer', (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
+  return db.getExecutor().adapter instanceof PostgresAdapter
+    ? ['serial', (c) => c.primaryKey()]
+    : ['integer', (c) => c.primaryKey().autoIncrement()];
+}
 
 const initial: Migration = {
   async up(db: AnyDb) {
@@ -74,7 +81,7 @@ const initial: Migration = {
 
     await db.schema
       .createTable('jobs')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...serialKey(db))
       .addColumn('file_id', 'text', (c) => c.notNull().references('files.id').onDelete('cascade'))
       .addColumn('generation', 'integer', (c) => c.notNull())
       .addColumn('state', 'text', (c) => c.notNull())
@@ -115,7 +122,7 @@ const events: Migration = {
   async up(db: AnyDb) {
     await db.schema
       .createTable('events')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...serialKey(db))
       .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('data', 'text', (c) => c.notNull())
@@ -131,9 +138,26 @@ const events: Migration = {
   },
 };
 
+/** Heartbeats of graphile-worker pools (scale-out mode); unused, and harmless, on SQLite. */
+const workerHeartbeats: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('worker_heartbeats')
+      .addColumn('pool_id', 'text', (c) => c.primaryKey())
+      .addColumn('host', 'text', (c) => c.notNull())
+      .addColumn('pid', 'integer', (c) => c.notNull())
+      .addColumn('last_seen', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('worker_heartbeats').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_events_waveform': events,
+  '0003_worker_heartbeats': workerHeartbeats,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -9,9 +9,21 @@ import { outputsRepo } from './repos/outputs.ts';
 import { tokensRepo } from './repos/tokens.ts';
 import { usersRepo } from './repos/users.ts';
 
+const handles = new WeakMap<Store, Kysely<Database>>();
+
+/**
+ * The Kysely handle behind a store (a transaction's, inside `transaction`). Only backends that
+ * must join the caller's transaction with SQL of their own (the graphile-worker queue) use it.
+ */
+export function kyselyOf(store: Store): Kysely<Database> {
+  const db = handles.get(store);
+  if (!db) throw new Error('not a database-backed store');
+  return db;
+}
+
 /** Binds every repository to one Kysely handle: the root database or an open transaction. */
 export function createStore(db: Kysely<Database>): Store {
-  return {
+  const store: Store = {
     users: usersRepo(db),
     tokens: tokensRepo(db),
     files: filesRepo(db),
@@ -22,4 +34,6 @@ export function createStore(db: Kysely<Database>): Store {
     transaction: (fn) =>
       db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
   };
+  handles.set(store, db);
+  return store;
 }

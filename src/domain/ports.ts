@@ -93,6 +93,8 @@ export interface BlobStat {
 }
 
 export interface BlobStore {
+  /** Objects are local files: probing an upload costs nothing, so it happens before the job. */
+  readonly local: boolean;
   /** Streams into the key; the object becomes visible only when complete. Returns bytes written. */
   put(key: string, body: Readable): Promise<number>;
   /** Publishes a finished local file under the key (moved if possible). */

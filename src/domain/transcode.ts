@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { findPreset, type Preset } from '../media/presets.ts';
-import { MediaError, type OutputInfo, type OutputPlan } from '../media/types.ts';
+import { MediaError, type OutputInfo, type OutputPlan, type ProbeResult } from '../media/types.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
 import type { Deps, FileRow, PushEvent, Store, TranscodeJob } from './ports.ts';
-import { fileBlobPrefix } from './uploads.ts';
+import { fileBlobPrefix, isProbed } from './uploads.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped';
 
@@ -48,17 +48,10 @@ export async function runTranscodeJob(
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
     const input = await deps.blobs.openLocal(file.input_key, scratch);
     try {
+      const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, input.path);
       await deps.media.transcode({
         inputPath: input.path,
-        input: {
-          format: file.input_format,
-          codec: file.input_codec,
-          durationMs: Number(file.duration_ms),
-          sampleRate: file.input_sample_rate,
-          channels: file.input_channels,
-          bitRate: 0,
-          hasCover: file.has_cover === 1,
-        },
+        input: probe,
         outputs: plans,
         peaksPath: path.join(scratch, 'peaks.u8'),
         signal: abort.signal,
@@ -112,6 +105,36 @@ export async function runTranscodeJob(
     opts.signal.removeEventListener('abort', forward);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+function probeOf(file: FileRow): ProbeResult {
+  return {
+    format: file.input_format,
+    codec: file.input_codec,
+    durationMs: Number(file.duration_ms),
+    sampleRate: file.input_sample_rate,
+    channels: file.input_channels,
+    bitRate: 0,
+    hasCover: file.has_cover === 1,
+  };
+}
+
+/** With remote storage the web process could not probe; the job does, and a bad file fails here. */
+async function probeInJob(deps: Deps, file: FileRow, job: TranscodeJob, inputPath: string): Promise<ProbeResult> {
+  const probe = await deps.media.probe(inputPath);
+  await deps.store.files.update(
+    file.id,
+    {
+      input_format: probe.format,
+      input_codec: probe.codec,
+      duration_ms: probe.durationMs,
+      input_sample_rate: probe.sampleRate,
+      input_channels: probe.channels,
+      has_cover: probe.hasCover ? 1 : 0,
+    },
+    { generation: job.generation, statusIn: ['running'] },
+  );
+  return probe;
 }
 
 async function failJob(deps: Deps, file: FileRow, job: TranscodeJob, reason: string): Promise<JobOutcome> {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, fromSystemError } from '../errors.ts';
 import { defaultPresetIds, findPreset } from '../media/presets.ts';
-import { MediaError } from '../media/types.ts';
+import { MediaError, type ProbeResult } from '../media/types.ts';
 import { pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRow } from './ports.ts';
@@ -41,6 +41,23 @@ export function displayName(rawName: unknown, originalFilename: string): string 
   return (name || fallback).slice(0, 200);
 }
 
+/** Probe fields of a file whose probe is still to come (remote storage). */
+const pendingProbe: ProbeResult = { format: '', codec: '', durationMs: 0, sampleRate: 0, channels: 0, bitRate: 0, hasCover: false };
+
+export const isProbed = (file: Pick<FileRow, 'input_format'>) => file.input_format !== '';
+
+async function probeUpload(deps: Deps, fileId: string): Promise<ProbeResult> {
+  const local = await deps.blobs.openLocal(inputKey(fileId), path.join(deps.config.dataDir, 'tmp'));
+  try {
+    return await deps.media.probe(local.path);
+  } catch (err) {
+    if (err instanceof MediaError) throw new AppError(`unsupported_media`, 422, err.message, { reason: err.kind });
+    throw err;
+  } finally {
+    await local.release();
+  }
+}
+
 export interface NewUpload {
   userId: string;
   fileId: string;
@@ -58,16 +75,8 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
   try {
     if (upload.size === 0) throw new AppError('empty_file', 422, 'The uploaded file is empty.');
     const presetIds = parsePresetIds(upload.presets);
-    const local = await deps.blobs.openLocal(inputKey(upload.fileId), path.join(deps.config.dataDir, 'tmp'));
-    let probe;
-    try {
-      probe = await deps.media.probe(local.path);
-    } catch (err) {
-      if (err instanceof MediaError) throw new AppError(`unsupported_media`, 422, err.message, { reason: err.kind });
-      throw err;
-    } finally {
-      await local.release();
-    }
+    // With remote storage the upload is not on this machine: the job probes it first instead.
+    const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId) : pendingProbe;
     const now = deps.now();
     const file: FileRow = {
       id: upload.fileId,

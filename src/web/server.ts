@@ -78,6 +78,11 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   });
 
   server.get('/healthz', () => ({ status: 'ok' }));
+  server.get('/readyz', async (_request, reply) => {
+    const checks = await app.ready();
+    const ok = checks.database && checks.storage;
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', ...checks });
+  });
   await server.register(authPages(app));
   await server.register(filePages(app));
   await server.register(notificationPages(app));
