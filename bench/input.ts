@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { MultipartFile } from './http.ts';
+import { track } from './proc.ts';
 import { repoRoot } from './util.ts';
 
 export const cacheDir = path.join(repoRoot, '.bench-cache');
@@ -41,6 +42,7 @@ export async function ensureInputWav(): Promise<string> {
   try {
     await new Promise<void>((resolve, reject) => {
       const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      track(child);
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);

@@ -7,25 +7,65 @@ import type { OutputPlan, ProbeResult } from '../src/media/types.ts';
 import { apiJson, pollUntilCompleted, signUpAndLogIn, uploadFile } from './http.ts';
 import { diskFile } from './input.ts';
 import { serviceEnv } from './service.ts';
-import { freePort, isRecord, startNodeChild, timeProcess, type Child } from './util.ts';
+import { ChildWatcher, freePort, startNodeChild, timeProcess, type Child, type ChildSpan, type Timed } from './proc.ts';
+import { isRecord, readCpuMs } from './util.ts';
 
 const FFMPEG_TIMEOUT_MS = 5 * 60_000;
 const POLL_MS = 25;
+/** The service's job writes waveform peaks in the same ffmpeg run; the bare runs do the same. */
+export const PEAKS_STEP = 'waveform-peaks';
+
+export interface Measured {
+  wallMs: number[];
+  cpuMs: number[];
+}
 
 export interface TranscodeRuns {
-  /** (a) one bare ffmpeg with the service's arguments, ms per run. */
-  single: number[];
-  /** (b) one bare ffmpeg per preset, in sequence: the sum per run, and each preset's time. */
-  separate: number[];
-  separateByPreset: Record<string, number[]>;
+  /** (a) one bare ffmpeg with the service's arguments. */
+  single: Measured;
+  /** (b) one bare ffmpeg per preset (and one for the peaks), in sequence: the sums. */
+  separate: Measured;
+  separateSteps: Record<string, Measured>;
   /** (c) the service: from the upload's 201 to the first poll that sees "completed". */
-  service: number[];
+  service: Measured;
+  /** Where the service's time went, from its children as seen in /proc every 10 ms. */
+  servicePhases: ServicePhases;
   /** Whether the service's outputs had the same sizes as bare ffmpeg's (same work done). */
   outputSizesMatch: boolean;
 }
 
-const plansIn = (dir: string, presets: readonly Preset[]): OutputPlan[] =>
-  presets.map((preset) => ({ preset, path: path.join(dir, `${preset.id}.${preset.extension}`) }));
+export interface ServicePhases {
+  /** 201 to the job's ffmpeg starting. */
+  pickupMs: number[];
+  /** The job's ffmpeg run: compare with (a). */
+  ffmpegMs: number[];
+  /** ffmpeg's exit to the first poll that sees "completed". */
+  afterMs: number[];
+  /** The part of afterMs spent in ffprobe children (checking the outputs). */
+  probesMs: number[];
+  /** CPU of the server process itself (job bookkeeping, and answering the 25 ms polls). */
+  serverCpuMs: number[];
+}
+
+/** Splits a service run using the spans of the server's children. */
+function phasesOf(spans: readonly ChildSpan[], start: number, end: number) {
+  const ffmpeg = spans.find((s) => s.name === 'ffmpeg');
+  if (!ffmpeg?.endedAt) return undefined;
+  const ffmpegEnd = ffmpeg.endedAt;
+  const probes = spans.filter((s) => s.name === 'ffprobe' && s.startedAt >= ffmpegEnd);
+  return {
+    pickupMs: ffmpeg.startedAt - start,
+    ffmpegMs: ffmpegEnd - ffmpeg.startedAt,
+    afterMs: end - ffmpegEnd,
+    probesMs: probes.reduce((sum, s) => sum + ((s.endedAt ?? end) - s.startedAt), 0),
+  };
+}
+
+const measured = (): Measured => ({ wallMs: [], cpuMs: [] });
+const push = (m: Measured | undefined, t: Timed) => {
+  m?.wallMs.push(t.wallMs);
+  m?.cpuMs.push(t.cpuMs);
+};
 
 async function sizesOf(plans: readonly OutputPlan[]): Promise<Record<string, number>> {
   const entries = await Promise.all(plans.map(async (p) => [p.preset.id, (await stat(p.path)).size] as const));
@@ -45,57 +85,82 @@ class Bench {
     private readonly workDir: string,
     private readonly service: { child: Child; token: string },
   ) {
-    this.runs = { single: [], separate: [], separateByPreset: {}, service: [], outputSizesMatch: false };
-    for (const p of presets) this.runs.separateByPreset[p.id] = [];
+    const steps = Object.fromEntries([...presets.map((p) => p.id), PEAKS_STEP].map((id) => [id, measured()]));
+    const servicePhases = { pickupMs: [], ffmpegMs: [], afterMs: [], probesMs: [], serverCpuMs: [] };
+    this.runs = { single: measured(), separate: measured(), separateSteps: steps, service: measured(), servicePhases, outputSizesMatch: false };
   }
 
-  private async outDir(): Promise<string> {
+  /** A fresh output folder, laid out as the service's job lays out its scratch folder. */
+  private async scratch<T>(run: (plans: OutputPlan[], peaksPath: string) => Promise<T>): Promise<T> {
     const dir = path.join(this.workDir, `out-${this.outCount++}`);
     await mkdir(dir);
-    return dir;
+    try {
+      const plans = this.presets.map((preset) => ({ preset, path: path.join(dir, `${preset.id}.${preset.extension}`) }));
+      return await run(plans, path.join(dir, 'peaks.u8'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
-  async single(record = true): Promise<number> {
-    const dir = await this.outDir();
-    try {
-      const plans = plansIn(dir, this.presets);
-      const ms = await timeProcess('ffmpeg', transcodeArgs(this.input, this.probe, plans), FFMPEG_TIMEOUT_MS);
+  single(record = true): Promise<number> {
+    return this.scratch(async (plans, peaksPath) => {
+      const t = await timeProcess('ffmpeg', transcodeArgs(this.input, this.probe, plans, peaksPath), FFMPEG_TIMEOUT_MS);
       this.bareSizes ??= await sizesOf(plans);
-      if (record) this.runs.single.push(ms);
-      return ms;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      if (record) push(this.runs.single, t);
+      return t.wallMs;
+    });
   }
 
-  async separate(): Promise<number> {
-    const dir = await this.outDir();
-    try {
-      let total = 0;
-      for (const plan of plansIn(dir, this.presets)) {
-        const ms = await timeProcess('ffmpeg', transcodeArgs(this.input, this.probe, [plan]), FFMPEG_TIMEOUT_MS);
-        this.runs.separateByPreset[plan.preset.id]?.push(ms);
-        total += ms;
+  separate(): Promise<number> {
+    return this.scratch(async (plans, peaksPath) => {
+      const commands: [string, string[]][] = plans.map((plan) => [plan.preset.id, transcodeArgs(this.input, this.probe, [plan])]);
+      commands.push([PEAKS_STEP, transcodeArgs(this.input, this.probe, [], peaksPath)]);
+      const total: Timed = { wallMs: 0, cpuMs: 0 };
+      for (const [id, args] of commands) {
+        const t = await timeProcess('ffmpeg', args, FFMPEG_TIMEOUT_MS);
+        push(this.runs.separateSteps[id], t);
+        total.wallMs += t.wallMs;
+        total.cpuMs += t.cpuMs;
       }
-      this.runs.separate.push(total);
-      return total;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      push(this.runs.separate, total);
+      return total.wallMs;
+    });
   }
 
   async viaService(): Promise<number> {
     const { child, token } = this.service;
     const file = await diskFile(this.input, 'audio/wav');
     const uploaded = await uploadFile(child.port, token, file, 5 * 60_000);
-    const { completedAt, file: view } = await pollUntilCompleted(child.port, token, uploaded.id, POLL_MS, FFMPEG_TIMEOUT_MS);
-    const ms = completedAt - uploaded.respondedAt;
-    this.runs.service.push(ms);
+    let spans: ChildSpan[] = [];
+    const before = readCpuMs(child.pid);
+    const watcher = new ChildWatcher(child.pid, 20);
+    watcher.start();
+    let completedAt: number;
+    let view: Record<string, unknown>;
+    try {
+      ({ completedAt, file: view } = await pollUntilCompleted(child.port, token, uploaded.id, POLL_MS, FFMPEG_TIMEOUT_MS));
+    } finally {
+      spans = watcher.stop();
+    }
+    const after = readCpuMs(child.pid);
+    const phases = phasesOf(spans, uploaded.respondedAt, completedAt);
+    const p = this.runs.servicePhases;
+    p.serverCpuMs.push(after.own - before.own);
+    if (phases) {
+      p.pickupMs.push(phases.pickupMs);
+      p.ffmpegMs.push(phases.ffmpegMs);
+      p.afterMs.push(phases.afterMs);
+      p.probesMs.push(phases.probesMs);
+    }
+    // The server's own CPU (including answering our polls) plus its ffmpeg and ffprobe children.
+    const cpuMs = after.own + after.children - before.own - before.children;
+    const wallMs = completedAt - uploaded.respondedAt;
+    push(this.runs.service, { wallMs, cpuMs });
     const outputs = Array.isArray(view.outputs) ? view.outputs.filter(isRecord) : [];
     this.serviceSizes.push(Object.fromEntries(outputs.map((o) => [String(o.preset), Number(o.size)])));
     // Free the disk space; not part of the measurement.
     await apiJson(child.port, 'DELETE', `/files/${uploaded.id}`, { token, expect: 204 });
-    return ms;
+    return wallMs;
   }
 
   finish(): TranscodeRuns {
@@ -138,7 +203,7 @@ export async function transcodeBenchmark(
     await bench.single(false);
     const steps = [
       ['a', 'bare ffmpeg, one process', () => bench.single()],
-      ['b', 'bare ffmpeg, one per preset', () => bench.separate()],
+      ['b', 'bare ffmpeg, one per output', () => bench.separate()],
       ['c', 'service', () => bench.viaService()],
     ] as const;
     for (let round = 0; round < rounds; round++) {

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,64 +19,49 @@ export function median(values: readonly number[]): number {
 
 export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** Rejects with `what timed out` if the promise has not settled within `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms);
-  });
+/** Milliseconds per clock tick, the unit of CPU times in /proc/<pid>/stat. */
+const tickMs = (() => {
   try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  } catch {
+    return 10;
   }
+})();
+
+/** CPU time in ms from /proc/<pid>/stat: the process's own, and that of its children it has reaped. */
+export function readCpuMs(pid: number | 'self'): { own: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "(comm) ": state is [0], utime [11], stime [12], cutime [13], cstime [14].
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const at = (i: number) => fields[i] ?? 0;
+  return { own: (at(11) + at(12)) * tickMs, children: (at(13) + at(14)) * tickMs };
 }
 
-/** A free loopback port (the kernel picks one; the tiny race with other programs is acceptable here). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-/** Runs a program to completion; resolves with its wall time in ms, rejects on a non-zero exit. */
-export function timeProcess(cmd: string, args: readonly string[], timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.resume(); // ffmpeg's -progress pipe:1 output, drained as the service drains it
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      const elapsed = performance.now() - started;
-      clearTimeout(timer);
-      if (code === 0) resolve(elapsed);
-      else reject(new Error(`${cmd} exited with ${code ?? signal}: ${stderr.trim().slice(-500)}`));
-    });
-  });
-}
-
-/** Resident set size of a process in KiB, from /proc/<pid>/status (VmRSS). */
-export function readRssKiB(pid: number): number {
+/** A field of /proc/<pid>/status in KiB: VmRSS (resident now) or VmHWM (peak resident). */
+export function readStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  if (!match?.[1]) throw new Error(`no VmRSS for pid ${pid}`);
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  if (!match?.[1]) throw new Error(`no ${field} for pid ${pid}`);
   return Number(match[1]);
 }
 
+export const readRssKiB = (pid: number) => readStatusKiB(pid, 'VmRSS');
+
+/** Resets the kernel's peak-RSS mark (VmHWM) to the current RSS; false where that is not allowed. */
+function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface RssStats {
+  /** The highest of the 20 ms samples. */
   peakKiB: number;
+  /** The kernel's own peak (VmHWM) since start(), which no sampling gap can miss; null if unavailable. */
+  kernelPeakKiB: number | null;
   samples: number;
   /** The longest gap between two samples: shows whether the sampler kept its 20 ms pace. */
   maxGapMs: number;
@@ -90,6 +74,7 @@ export class RssSampler {
   private samples = 0;
   private last = 0;
   private maxGap = 0;
+  private hwmReset = false;
 
   constructor(
     private readonly pid: number,
@@ -97,6 +82,7 @@ export class RssSampler {
   ) {}
 
   start(): void {
+    this.hwmReset = resetPeakRss(this.pid);
     this.last = performance.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
@@ -105,7 +91,13 @@ export class RssSampler {
   stop(): RssStats {
     clearInterval(this.timer);
     this.sample();
-    return { peakKiB: this.peak, samples: this.samples, maxGapMs: round(this.maxGap, 1) };
+    let kernelPeakKiB: number | null = null;
+    try {
+      if (this.hwmReset) kernelPeakKiB = readStatusKiB(this.pid, 'VmHWM');
+    } catch {
+      // process gone
+    }
+    return { peakKiB: this.peak, kernelPeakKiB, samples: this.samples, maxGapMs: round(this.maxGap, 1) };
   }
 
   private sample(): void {
@@ -119,78 +111,6 @@ export class RssSampler {
       // The process is gone; the caller notices through its own requests failing.
     }
   }
-}
-
-/** A child process we started, with the tail of its output kept for error messages. */
-export interface Child {
-  readonly pid: number;
-  readonly port: number;
-  exited(): boolean;
-  logTail(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts a Node child (TypeScript through tsx) and waits until GET /healthz answers 200. */
-export async function startNodeChild(
-  name: string,
-  script: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  port: number,
-): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const keep = (d: Buffer) => (log = (log + d.toString('utf8')).slice(-8192));
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  let exitedFlag = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    proc.once('exit', () => {
-      exitedFlag = true;
-      resolve();
-    });
-  });
-  proc.once('error', (err) => (log += `\nspawn error: ${err.message}`));
-  const child: Child = {
-    pid: proc.pid ?? -1,
-    port,
-    exited: () => exitedFlag,
-    logTail: () => log.trim(),
-    async stop() {
-      if (exitedFlag) return;
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exitedPromise;
-      clearTimeout(killer);
-    },
-  };
-  try {
-    await waitHealthy(child, name, 30_000);
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
-  return child;
-}
-
-async function waitHealthy(child: Child, name: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (child.exited()) throw new Error(`${name} exited during start-up:\n${child.logTail()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${child.port}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      const body: unknown = await res.json();
-      if (res.status === 200 && isRecord(body) && body.status === 'ok') return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${name} did not become healthy within ${timeoutMs / 1000} s:\n${child.logTail()}`);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -2,12 +2,16 @@
 # Installs the system packages Reprise needs, only when missing. Safe to run again.
 #   ffmpeg      always (the transcoder)
 #   chromium    with --test: the browser the page tests drive
+#   postgresql  with --test: the scale-out tests start throwaway clusters of their own
+#   iproute2    with --test: network namespaces for the multi-host tests
 set -euo pipefail
 
 need=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

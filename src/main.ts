@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       const app = await buildApp(config, createLogger('warn'));
       await app.close();
-      process.stdout.write(`database at ${config.dataDir} is up to date\n`);
+      process.stdout.write(`${config.databaseUrl ? 'PostgreSQL database' : `SQLite database in ${config.dataDir}`} is up to date\n`);
       return 0;
     }
     case 'user': {

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
+import { openPostgres } from '../src/db/postgres.ts';
 import { openSqlite } from '../src/db/sqlite.ts';
+import { freshBackendEnv } from './helpers/backends.ts';
 
 const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string>, input?: string) => {
@@ -32,13 +34,13 @@ describe('the reprise CLI', () => {
   it('migrates, and creates users even when sign-up is closed', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'reprise-cli-'));
     dirs.push(dataDir);
-    const env = { DATA_DIR: dataDir, SIGNUP_OPEN: 'false' };
+    const env: Record<string, string> = { ...(await freshBackendEnv()), DATA_DIR: dataDir, SIGNUP_OPEN: 'false' };
     assert.match((await cli(['migrate'], env)).stdout, /up to date/);
     const made = await cli(['user', 'create', 'Admin'], env);
     assert.match(made.stdout, /created user admin with password \S{12,}/);
     const piped = await cli(['user', 'create', 'second', '--password-stdin'], env, 'a long secret\n');
     assert.equal(piped.stdout.trim(), 'created user second');
-    const db = openSqlite(path.join(dataDir, 'reprise.sqlite'));
+    const db = env.DATABASE_URL ? openPostgres(env.DATABASE_URL).db : openSqlite(path.join(dataDir, 'reprise.sqlite'));
     const users = await db.selectFrom('users').select('username').orderBy('username').execute();
     await db.destroy();
     assert.deepEqual(users.map((u) => u.username), ['admin', 'second']);

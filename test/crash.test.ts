@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { freshBackendEnv, listStoredBlobs } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { waitFor } from './helpers/server.ts';
@@ -18,9 +19,9 @@ const freePort = () =>
   });
 
 /** The real CLI, as `npm start` runs it, in its own process. */
-function startCli(dataDir: string, port: number): ChildProcess {
+function startCli(dataDir: string, port: number, backendEnv: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '1' },
+    env: { ...process.env, ...backendEnv, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
@@ -40,7 +41,8 @@ describe('durability', () => {
     dirs.push(dataDir);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const first = startCli(dataDir, port);
+    const backendEnv = await freshBackendEnv();
+    const first = startCli(dataDir, port, backendEnv);
     children.push(first);
     await waitFor('server up', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), 30_000);
 
@@ -55,7 +57,7 @@ describe('durability', () => {
     first.kill('SIGKILL');
     await exited(first);
 
-    const second = startCli(dataDir, port);
+    const second = startCli(dataDir, port, backendEnv);
     children.push(second);
     await waitFor('server up again', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), 30_000);
     const done = await waitFor('completion after restart', async () => {
@@ -76,8 +78,8 @@ describe('durability', () => {
     const notes = (await api.json<{ notifications: { fileId: string }[] }>('GET', '/notifications')).body.notifications;
     assert.equal(notes.filter((n) => n.fileId === up.body.id).length, 1, 'exactly one notification');
 
-    const objects = await readdir(path.join(dataDir, 'blobs', 'objects', 'files', up.body.id), { recursive: true });
-    assert.equal(objects.filter((o) => String(o).includes('.')).length, 3, `three outputs, no strays: ${objects.join(', ')}`);
+    const objects = (await listStoredBlobs(backendEnv, dataDir)).filter((o) => o.includes(up.body.id));
+    assert.equal(objects.filter((o) => /\.(wav|flac|m4a)$/.test(o)).length, 3, `three outputs, no strays: ${objects.join(', ')}`);
     assert.deepEqual(await readdir(path.join(dataDir, 'tmp')), [], 'no scratch left');
 
     second.kill('SIGTERM');

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
@@ -87,9 +89,9 @@ describe('retry', () => {
     const up = await api.upload(await fixtures.mp3WithCover(), { name: 'Broken', presets: 'wav-44k-16' });
     assert.equal(up.status, 201);
     // Damage the stored input after it was accepted, as a failing disk would.
-    const input = path.join(srv.dataDir, 'blobs', 'objects', 'files', up.body.id, 'input');
-    const good = await readFile(input);
-    await writeFile(input, Buffer.alloc(good.length, 0x55));
+    const key = `files/${up.body.id}/input`;
+    const good = await buffer(await srv.app.deps.blobs.get(key));
+    await srv.app.deps.blobs.put(key, Readable.from([Buffer.alloc(good.length, 0x55)]));
     const pool = await srv.app.startWorkers(1);
     try {
       const failed = await until(api, up.body.id, (f) => f.status === 'failed', 'failure');
@@ -100,7 +102,7 @@ describe('retry', () => {
       assert.equal(n?.kind, 'failed');
       assert.equal(n?.message, `Transcoding Broken failed: ${failed.error}`);
 
-      await writeFile(input, good);
+      await srv.app.deps.blobs.put(key, Readable.from([good]));
       const retried = await api.json<FileJson>('POST', `/files/${up.body.id}/retry`);
       assert.ok(['queued', 'running'].includes(retried.body.status));
       assert.equal(retried.body.error, null);

@@ -16,5 +16,7 @@ export function openPostgres(connectionString: string, max = 10): PostgresHandle
   // An idle client whose server went away (PostgreSQL restarted) emits 'error'; the pool drops
   // it and the next query opens a fresh connection. Without a listener the process would crash.
   pool.on('error', () => undefined);
+  // Likewise for a client that breaks while checked out; its query fails and is reported there.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }

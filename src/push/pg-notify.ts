@@ -29,16 +29,31 @@ export function createPgPushHub(opts: {
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
 
+  // Ids already handed on, per user. NOTIFYs arrive in commit order, which is not always id
+  // order (an event is published after its transaction commits, and two transactions can commit
+  // the other way round), so each NOTIFY reads everything from the lower of its id and what was
+  // last seen, and hands on only what is new — in id order.
+  const delivered = new Map<string, Set<number>>();
   const deliver = (userId: string, event: PushEvent) => {
+    const seen = delivered.get(userId) ?? new Set<number>();
+    delivered.set(userId, seen);
+    if (seen.has(event.id)) return;
+    seen.add(event.id);
+    if (seen.size > 1000) seen.delete(seen.values().next().value as number);
     lastSeen.set(userId, Math.max(lastSeen.get(userId) ?? 0, event.id));
     local.publish(userId, event);
   };
 
-  async function fetchAndDeliver(userId: string, afterId: number, upTo?: number): Promise<void> {
-    for (const event of await opts.events.listSince(userId, afterId, 500)) {
-      if (upTo !== undefined && event.id > upTo) break;
-      deliver(userId, event);
-    }
+  // One chain per user, so that reads for one user never overtake each other.
+  const chains = new Map<string, Promise<void>>();
+  function fetchAndDeliver(userId: string, afterId: number): Promise<void> {
+    const next = (chains.get(userId) ?? Promise.resolve()).then(async () => {
+      for (const event of await opts.events.listSince(userId, afterId, 500)) deliver(userId, event);
+    });
+    const settled = next.catch(() => undefined);
+    chains.set(userId, settled);
+    void settled.then(() => chains.get(userId) === settled && chains.delete(userId));
+    return next;
   }
 
   async function connect(): Promise<void> {
@@ -52,7 +67,7 @@ export function createPgPushHub(opts: {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       const { u, i } = JSON.parse(msg.payload) as Wire;
       if (!subscribers.has(u)) return;
-      fetchAndDeliver(u, i - 1, i).catch((err: unknown) => opts.log.warn({ err }, 'could not read pushed event'));
+      fetchAndDeliver(u, Math.min(i - 1, lastSeen.get(u) ?? i - 1)).catch((err: unknown) => opts.log.warn({ err }, 'could not read pushed event'));
     });
     await c.connect();
     await c.query(`LISTEN ${CHANNEL}`);
@@ -94,6 +109,7 @@ export function createPgPushHub(opts: {
         else {
           subscribers.delete(userId);
           lastSeen.delete(userId);
+          delivered.delete(userId);
         }
       };
     },

@@ -7,9 +7,12 @@ import { buildApp, type App } from '../../src/deps.ts';
 import { createLogger } from '../../src/log.ts';
 import type { WorkerPool } from '../../src/queue/embedded.ts';
 import { createServer } from '../../src/web/server.ts';
+import { freshBackendEnv } from './backends.ts';
 
 export interface TestServer {
   url: string;
+  /** The settings it runs with, backends included (DATABASE_URL, S3_BUCKET, …). */
+  env: Record<string, string>;
   app: App;
   dataDir: string;
   server: FastifyInstance;
@@ -19,7 +22,8 @@ export interface TestServer {
 /** A real server on a loopback port with its own data folder, SQLite file and workers. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'reprise-test-')));
-  const config = loadConfig({ LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', LOGIN_RATE_LIMIT: '1000', ...env, DATA_DIR: dataDir });
+  const fullEnv = { LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', LOGIN_RATE_LIMIT: '1000', ...(await freshBackendEnv()), ...env, DATA_DIR: dataDir };
+  const config = loadConfig(fullEnv);
   const app = await buildApp(config, createLogger(config.logLevel));
   const pool: WorkerPool | undefined = await app.startWorkers(config.workerConcurrency);
   const server = await createServer(app, 'test-secret-that-is-long-enough-for-sessions');
@@ -28,6 +32,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
+    env: fullEnv,
     app,
     dataDir,
     server,
