@@ -48,5 +48,8 @@ export function fromSystemError(err: unknown): AppError | undefined {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new AppError('storage_full', 507, 'The server is out of storage space; nothing was kept. Try again later.');
   }
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'ENOTFOUND'].includes(code)) {
+    return new AppError('unavailable', 503, 'The server cannot reach its storage or database right now; nothing was kept. Try again shortly.');
+  }
   return undefined;
 }

@@ -30,7 +30,7 @@ export async function storeUploadBody(deps: Pick<Deps, 'blobs' | 'newId'>, body:
     const size = await deps.blobs.put(inputKey(fileId), body);
     return { fileId, size };
   } catch (err) {
-    await deps.blobs.deletePrefix(fileBlobPrefix(fileId));
+    await discard(deps, fileId);
     throw fromSystemError(err) ?? err;
   }
 }
@@ -108,7 +108,16 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     pushEvents(deps, [event]);
     return file;
   } catch (err) {
-    await deps.blobs.deletePrefix(fileBlobPrefix(upload.fileId));
-    throw err;
+    await discard(deps, upload.fileId);
+    throw fromSystemError(err) ?? err;
   }
+}
+
+/**
+ * Removes what a refused upload stored. When storage itself is what failed, there is usually
+ * nothing complete to remove (objects appear only once whole), so a failed cleanup must not hide
+ * the original error.
+ */
+export async function discard(deps: Pick<Deps, 'blobs'>, fileId: string): Promise<void> {
+  await deps.blobs.deletePrefix(fileBlobPrefix(fileId)).catch(() => undefined);
 }

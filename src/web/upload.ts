@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Deps, FileRow } from '../domain/ports.ts';
-import { acceptUpload, fileBlobPrefix, storeUploadBody } from '../domain/uploads.ts';
+import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { AppError } from '../errors.ts';
 import { formatBytes } from './render.ts';
 
@@ -45,7 +45,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
       presets: presets.length === 1 ? presets[0] : presets,
     });
   } catch (err) {
-    if (stored) await deps.blobs.deletePrefix(fileBlobPrefix(stored.fileId));
+    if (stored) await discard(deps, stored.fileId);
     await drain(request.raw);
     throw err;
   }

@@ -7,8 +7,12 @@ import { createS3Client } from '../../src/blobs/s3.ts';
 
 /** Which backends this test run uses: set by test/support/with-services.ts. */
 export const backend = {
-  pgAdminUrl: process.env.REPRISE_TEST_PG,
-  s3Endpoint: process.env.REPRISE_TEST_S3,
+  get pgAdminUrl() {
+    return process.env.REPRISE_TEST_PG;
+  },
+  get s3Endpoint() {
+    return process.env.REPRISE_TEST_S3;
+  },
   get name() {
     return `${this.pgAdminUrl ? 'postgresql' : 'sqlite'}+${this.s3Endpoint ? 's3' : 'disk'}`;
   },

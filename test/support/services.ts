@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ export interface Postgres {
  * A throwaway PostgreSQL cluster: initdb (as the postgres user, which initdb insists on) into a
  * temporary folder, no fsync, listening on the given addresses only.
  */
-export async function startPostgres(listen = ['127.0.0.1']): Promise<Postgres> {
+export async function startPostgres(listen = ['127.0.0.1'], allowFrom: string[] = []): Promise<Postgres> {
   const bin = await pgBinDir();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-pg-'));
   await chmod(dir, 0o700);
@@ -43,6 +43,10 @@ export async function startPostgres(listen = ['127.0.0.1']): Promise<Postgres> {
   await chown(dir, uid, uid);
   const data = path.join(dir, 'data');
   await run('runuser', ['-u', 'postgres', '--', `${bin}/initdb`, '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  if (allowFrom.length > 0) {
+    // Test hosts in network namespaces connect from their own addresses.
+    await appendFile(path.join(data, 'pg_hba.conf'), allowFrom.map((cidr) => `host all all ${cidr} trust\n`).join(''));
+  }
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -85,6 +89,9 @@ export async function startPostgres(listen = ['127.0.0.1']): Promise<Postgres> {
 
 export interface S3Server {
   endpoint: string;
+  /** Takes the server down (connections refused) and brings it back with its data. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,12 +99,20 @@ export interface S3Server {
 export async function startS3(address = '127.0.0.1'): Promise<S3Server> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-s3-'));
   const port = await freePort();
-  const server = new S3rver({ port, address, silent: true, directory: dir });
+  let server: S3rver | undefined = new S3rver({ port, address, silent: true, directory: dir });
   await server.run();
   return {
     endpoint: `http://${address}:${port}`,
+    down: async () => {
+      await server?.close();
+      server = undefined;
+    },
+    up: async () => {
+      server = new S3rver({ port, address, silent: true, directory: dir });
+      await server.run();
+    },
     stop: async () => {
-      await server.close();
+      await server?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
