@@ -129,26 +129,51 @@ export async function uploadFile(port: number, token: string, file: MultipartFil
 }
 
 /**
- * Polls GET /files/:id every `everyMs` until it is completed; resolves with performance.now() at
- * the response that first said so, and the file JSON.
+ * Watches the user's event stream and notes when each file is reported completed, so the bench
+ * learns of completion the moment the service announces it, without polling (polls cost the
+ * service CPU that ffmpeg would otherwise have had).
  */
-export async function pollUntilCompleted(
-  port: number,
-  token: string,
-  id: string,
-  everyMs: number,
-  timeoutMs: number,
-): Promise<{ completedAt: number; file: Record<string, unknown> }> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const polledAt = performance.now();
-    const file = await apiJson(port, 'GET', `/files/${id}`, { token, expect: 200 });
-    const seenAt = performance.now();
-    if (file.status === 'completed') return { completedAt: seenAt, file };
-    if (file.status === 'failed' || file.status === 'canceled') {
-      throw new Error(`file ${id} ended ${String(file.status)}: ${String(file.error)}`);
-    }
-    if (seenAt > deadline) throw new Error(`file ${id} not completed within ${timeoutMs / 1000} s (status ${String(file.status)})`);
-    await sleep(Math.max(0, polledAt + everyMs - performance.now()));
-  }
+export async function watchCompletions(port: number, token: string): Promise<{ completedAt(id: string, timeoutMs: number): Promise<number>; close(): void }> {
+  const seen = new Map<string, number>();
+  const waiters = new Map<string, (at: number) => void>();
+  const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/events', agent: false, headers: { authorization: `Bearer ${token}` } });
+  await new Promise<void>((resolve, reject) => {
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`event stream answered ${res.statusCode}`));
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const at = performance.now();
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (!block.includes('event: file.updated')) continue;
+          const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}') as { id?: string; status?: string };
+          if (data.status !== 'completed' || !data.id) continue;
+          seen.set(data.id, at);
+          waiters.get(data.id)?.(at);
+        }
+      });
+      res.on('error', () => undefined);
+      resolve();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return {
+    completedAt(id, timeoutMs) {
+      const already = seen.get(id);
+      if (already !== undefined) return Promise.resolve(already);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`file ${id} not completed within ${timeoutMs / 1000} s`)), timeoutMs);
+        waiters.set(id, (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        });
+      });
+    },
+    close: () => req.destroy(),
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the service's transcode overhead against bare ffmpeg, and its memory while a
- * 1 GiB upload streams in, against a bare Node server. Prints a table, then one JSON line.
+ * `npm run bench`: the service's transcode overhead against bare ffmpeg, its memory while a
+ * 1 GiB upload streams in against a bare Node server, and live-push latency and memory per idle
+ * event stream. Prints a table, then one JSON line.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureInputWav } from './input.ts';
+import { liveBenchmark } from './live.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
 import { transcodeBenchmark } from './transcode.ts';
@@ -45,13 +47,20 @@ async function main(): Promise<void> {
     const bareUpload = await bareUploadMemory(workDir);
     log(`  bare node:http: ${bareUpload.mibPerSecond} MiB/s, growth ${bareUpload.growthMiB} MiB`);
 
+    log(`live push benchmark: 200 jobs with 500 other idle event streams open:`);
+    const live = await liveBenchmark(log);
+
     const transcode = reportTranscode(runs, log);
     const upload = reportUpload(serviceUpload, bareUpload, log);
+    log('');
+    log('Live push (issue 3)');
+    log(`  job completion → notification.created at a subscribed client, over ${live.jobs} jobs: median ${live.latencyMedianMs} ms, p99 ${live.latencyP99Ms} ms`);
+    log(`  memory per idle event stream: service ${live.serviceKiBPerStream} KiB, bare Node SSE server ${live.bareKiBPerStream} KiB (ratio ${live.perStreamRatio})`);
     const totalSeconds = round((performance.now() - started) / 1000, 1);
     log('');
     log(`total bench time: ${totalSeconds} s`);
     const loadAverageAtStart = round(loadAtStart, 2);
-    const summary = { bench: 'reprise', node: process.version, cores: os.availableParallelism(), loadAverageAtStart, rounds: ROUNDS, transcode, upload, totalSeconds };
+    const summary = { bench: 'reprise', node: process.version, cores: os.availableParallelism(), loadAverageAtStart, rounds: ROUNDS, transcode, upload, live, totalSeconds };
     console.log(JSON.stringify(summary));
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -4,14 +4,13 @@ import { transcodeArgs } from '../src/media/ffmpeg-args.ts';
 import { createFfmpegMedia } from '../src/media/ffmpeg.ts';
 import { defaultPresetIds, findPreset, type Preset } from '../src/media/presets.ts';
 import type { OutputPlan, ProbeResult } from '../src/media/types.ts';
-import { apiJson, pollUntilCompleted, signUpAndLogIn, uploadFile } from './http.ts';
+import { apiJson, signUpAndLogIn, uploadFile, watchCompletions } from './http.ts';
 import { diskFile } from './input.ts';
 import { serviceEnv } from './service.ts';
 import { ChildWatcher, freePort, startNodeChild, timeProcess, type Child, type ChildSpan, type Timed } from './proc.ts';
 import { isRecord, readCpuMs } from './util.ts';
 
 const FFMPEG_TIMEOUT_MS = 5 * 60_000;
-const POLL_MS = 25;
 /** The service's job writes waveform peaks in the same ffmpeg run; the bare runs do the same. */
 export const PEAKS_STEP = 'waveform-peaks';
 
@@ -43,7 +42,7 @@ export interface ServicePhases {
   afterMs: number[];
   /** The part of afterMs spent in ffprobe children (checking the outputs). */
   probesMs: number[];
-  /** CPU of the server process itself (job bookkeeping, and answering the 25 ms polls). */
+  /** CPU of the server process itself (job bookkeeping and the event stream). */
   serverCpuMs: number[];
 }
 
@@ -130,18 +129,20 @@ class Bench {
   async viaService(): Promise<number> {
     const { child, token } = this.service;
     const file = await diskFile(this.input, 'audio/wav');
+    const events = await watchCompletions(child.port, token);
     const uploaded = await uploadFile(child.port, token, file, 5 * 60_000);
     let spans: ChildSpan[] = [];
     const before = readCpuMs(child.pid);
     const watcher = new ChildWatcher(child.pid, 20);
     watcher.start();
     let completedAt: number;
-    let view: Record<string, unknown>;
     try {
-      ({ completedAt, file: view } = await pollUntilCompleted(child.port, token, uploaded.id, POLL_MS, FFMPEG_TIMEOUT_MS));
+      completedAt = await events.completedAt(uploaded.id, FFMPEG_TIMEOUT_MS);
     } finally {
       spans = watcher.stop();
+      events.close();
     }
+    const view = await apiJson(child.port, 'GET', `/files/${uploaded.id}`, { token, expect: 200 });
     const after = readCpuMs(child.pid);
     const phases = phasesOf(spans, uploaded.respondedAt, completedAt);
     const p = this.runs.servicePhases;
@@ -152,7 +153,7 @@ class Bench {
       p.afterMs.push(phases.afterMs);
       p.probesMs.push(phases.probesMs);
     }
-    // The server's own CPU (including answering our polls) plus its ffmpeg and ffprobe children.
+    // The server's own CPU plus its ffmpeg and ffprobe children.
     const cpuMs = after.own + after.children - before.own - before.children;
     const wallMs = completedAt - uploaded.respondedAt;
     push(this.runs.service, { wallMs, cpuMs });

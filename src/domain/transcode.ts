@@ -60,14 +60,16 @@ export async function runTranscodeJob(
     } finally {
       await input.release();
     }
-    const described: { plan: OutputPlan; info: OutputInfo; key: string; size: number }[] = [];
-    for (const plan of plans) {
-      const info = await deps.media.describeOutput(plan.path);
-      const key = outputKey(file.id, job.generation, plan.preset);
-      const size = await deps.blobs.putFile(key, plan.path);
-      published.push(key);
-      described.push({ plan, info, key, size });
-    }
+    // Each output is checked and published independently, so do them side by side.
+    const described: { plan: OutputPlan; info: OutputInfo; key: string; size: number }[] = await Promise.all(
+      plans.map(async (plan) => {
+        const info = await deps.media.describeOutput(plan.path);
+        const key = outputKey(file.id, job.generation, plan.preset);
+        published.push(key);
+        const size = await deps.blobs.putFile(key, plan.path);
+        return { plan, info, key, size };
+      }),
+    );
     const waveform = JSON.stringify(await deps.media.waveform(path.join(scratch, 'peaks.u8')));
     const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
