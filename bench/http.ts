@@ -3,7 +3,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isRecord, sleep } from './util.ts';
+import { isRecord } from './util.ts';
 
 export interface MultipartFile {
   filename: string;
