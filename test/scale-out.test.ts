@@ -161,6 +161,38 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
     await startWorker(3);
   });
 
+  it('re-runs the job of a worker host that dies while uploading outputs; no partial object is served', async (t) => {
+    if (skip) return t.skip(skip);
+    const up = await api.upload(await fixtures.long(), { name: 'Publishing', presets: 'wav-44k-16,flac-cd' });
+    // Progress stays at 99 from the end of ffmpeg until the outputs are published and recorded.
+    await until(api, up.body.id, (f) => f.status === 'running' && f.progress >= 99, 'publishing', 120_000);
+    const victim = await waitFor('the host publishing it', async () => {
+      for (const [ns, p] of workers) {
+        const lines = p.log().split('\n').filter((l) => l.includes(up.body.id));
+        if (lines.some((l) => l.includes('job started')) && !lines.some((l) => l.includes('job finished'))) return ns;
+      }
+      return undefined;
+    }, 5_000);
+    await net.powerOff(victim);
+    const mid = await fileOf(api, up.body.id);
+    assert.equal(mid.status, 'running', 'killed before the job could finish');
+    assert.deepEqual(mid.outputs, [], 'nothing is offered while publishing');
+    workers.delete(victim);
+    await startWorker(4);
+    const done = await until(api, up.body.id, (f) => f.status === 'completed', 'completion after the re-run', 120_000);
+    for (const o of done.outputs) {
+      const res = await api.request('GET', `/files/${up.body.id}/outputs/${o.preset}`);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.equal(bytes.length, o.size, `${o.preset}: the size recorded is the size served`);
+      const file = path.join(dataDir, `publish-${o.preset}`);
+      await writeFile(file, bytes);
+      assert.ok(Math.abs((await ffprobe(file)).durationMs - 420_000) < 500, `${o.preset} whole`);
+      await rm(file);
+    }
+    const notes = (await api.json<{ notifications: { fileId: string }[] }>('GET', '/notifications')).body.notifications;
+    assert.equal(notes.filter((n) => n.fileId === up.body.id).length, 1, 'one notification');
+  });
+
   it('keeps working through a PostgreSQL restart, without losing or doubling a job', async (t) => {
     if (skip) return t.skip(skip);
     const up = await api.upload(await fixtures.long(), { name: 'Restart', presets: 'flac-cd' });
