@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { findPreset, type Preset } from '../media/presets.ts';
-import { MediaError, type OutputInfo, type OutputPlan, type ProbeResult } from '../media/types.ts';
+import { MediaError, type OutputPlan, type ProbeResult } from '../media/types.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
@@ -46,10 +46,11 @@ export async function runTranscodeJob(
   try {
     const presets = (JSON.parse(file.presets) as string[]).flatMap((id) => findPreset(id) ?? []);
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
+    let written = { durationMs: 0 };
     const input = await deps.blobs.openLocal(file.input_key, scratch);
     try {
       const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, input.path);
-      await deps.media.transcode({
+      written = await deps.media.transcode({
         inputPath: input.path,
         input: probe,
         outputs: plans,
@@ -60,16 +61,15 @@ export async function runTranscodeJob(
     } finally {
       await input.release();
     }
-    // Each output is checked and published independently, so do them side by side.
-    const described: { plan: OutputPlan; info: OutputInfo; key: string; size: number }[] = await Promise.all(
+    // Outputs are published side by side; each becomes visible only when whole.
+    const described: { plan: OutputPlan; key: string; size: number }[] = await Promise.all(
       plans.map(async (plan) => {
-        const info = await deps.media.describeOutput(plan.path);
         const key = outputKey(file.id, job.generation, plan.preset);
         published.push(key);
-        const size = await deps.blobs.putFile(key, plan.path);
-        return { plan, info, key, size };
+        return { plan, key, size: await deps.blobs.putFile(key, plan.path) };
       }),
     );
+    const seconds = Math.max(written.durationMs, 1) / 1000;
     const waveform = JSON.stringify(await deps.media.waveform(path.join(scratch, 'peaks.u8')));
     const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
@@ -84,8 +84,8 @@ export async function runTranscodeJob(
           preset_id: d.plan.preset.id,
           blob_key: d.key,
           size: d.size,
-          duration_ms: d.info.durationMs,
-          bit_rate: d.info.bitRate,
+          duration_ms: written.durationMs,
+          bit_rate: Math.round((d.size * 8) / seconds),
           created_at: now,
         });
       }

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { computePeaks, WAVEFORM_BARS } from './waveform.ts';
-import { outputProbeArgs, probeArgs, transcodeArgs } from './ffmpeg-args.ts';
+import { probeArgs, transcodeArgs } from './ffmpeg-args.ts';
 import { ProgressParser } from './progress.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
-import { MediaError, type Media, type OutputInfo, type TranscodeRequest } from './types.ts';
+import { MediaError, type Media, type TranscodeRequest } from './types.ts';
 
 export interface FfmpegOptions {
   ffmpegPath: string;
@@ -49,22 +49,12 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       return interpretProbe(stdout);
     },
 
-    async describeOutput(path): Promise<OutputInfo> {
-      const { stdout, code, stderr } = await run(opts.ffprobePath, outputProbeArgs(path));
-      if (code !== 0) throw new MediaError('failed', `output check failed: ${summarizeStderr(stderr)}`);
-      const parsed = JSON.parse(stdout) as { format?: { duration?: string; bit_rate?: string } };
-      return {
-        durationMs: Math.round(Number(parsed.format?.duration ?? 0) * 1000),
-        bitRate: Math.round(Number(parsed.format?.bit_rate ?? 0)),
-      };
-    },
-
     async waveform(peaksPath) {
       return computePeaks(await readFile(peaksPath), WAVEFORM_BARS);
     },
 
     transcode(req: TranscodeRequest) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<{ durationMs: number }>((resolve, reject) => {
         if (req.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
         const args = transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath);
         const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -94,7 +84,7 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
           req.signal.removeEventListener('abort', onAbort);
           if (failure) return reject(failure);
           if (code !== 0) return reject(new MediaError('failed', summarizeStderr(stderr)));
-          resolve();
+          resolve({ durationMs: Math.round(parser.outTimeMs) });
         });
       });
     },

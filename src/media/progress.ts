@@ -5,6 +5,8 @@
 export class ProgressParser {
   private buffer = '';
   private lastPercent = -1;
+  /** The output time ffmpeg last reported: at the end, how long the outputs really are. */
+  outTimeMs = 0;
 
   constructor(
     private readonly durationMs: number,
@@ -29,7 +31,9 @@ export class ProgressParser {
     if (key === 'out_time_us' || key === 'out_time_ms') {
       // Both keys carry microseconds (out_time_ms is misnamed in ffmpeg); "N/A" before the first frame.
       const us = Number(value);
-      if (Number.isFinite(us) && this.durationMs > 0) this.report((us / 1000 / this.durationMs) * 100);
+      if (!Number.isFinite(us)) return;
+      this.outTimeMs = Math.max(this.outTimeMs, us / 1000);
+      if (this.durationMs > 0) this.report((us / 1000 / this.durationMs) * 100);
     } else if (key === 'progress' && value === 'end') {
       this.report(100);
     }

@@ -28,16 +28,10 @@ export interface TranscodeRequest {
   onProgress(percent: number): void;
 }
 
-export interface OutputInfo {
-  durationMs: number;
-  bitRate: number;
-}
-
 export interface Media {
   probe(path: string): Promise<ProbeResult>;
-  transcode(request: TranscodeRequest): Promise<void>;
-  /** Duration and bit rate of a finished output, as the file itself says. */
-  describeOutput(path: string): Promise<OutputInfo>;
+  /** Resolves with the duration of the audio written, as ffmpeg reported it at the end. */
+  transcode(request: TranscodeRequest): Promise<{ durationMs: number }>;
   /** Peak levels (0..100) in equal slices of the audio, read from the peaks file of a transcode. */
   waveform(peaksPath: string): Promise<number[]>;
 }
