@@ -44,6 +44,24 @@ describe('in a real browser', () => {
     await screenshot(tabA, 'files-empty');
   });
 
+  it('aborts an upload in progress, keeping nothing', async () => {
+    const cdp = await alice.newCDPSession(tabA);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+    try {
+      await tabA.getByLabel('Audio file').setInputFiles(await fixtures.long());
+      await tabA.getByRole('button', { name: 'Upload and transcode' }).click();
+      await tabA.waitForFunction(() => /\d+% ·/.test(document.querySelector('[data-upload-text]')?.textContent ?? ''));
+      await tabA.getByRole('button', { name: 'Abort' }).click();
+      await tabA.getByText('Upload aborted. Nothing was kept.').waitFor();
+      assert.equal(await tabA.getByRole('button', { name: 'Upload and transcode' }).isEnabled(), true);
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    }
+    await tabA.reload();
+    assert.equal(await tabA.getByText('No files yet').count(), 1, 'no file was created');
+  });
+
   it('uploads with a progress bar, then shows live progress without reloading', async () => {
     await tabB.goto(`${srv.url}/files`);
     await markPage(tabB);
