@@ -1,0 +1,80 @@
+/** Scale-out scenario 2: a worker SIGKILLed as it starts a job; the other worker must take the job over. */
+import { apiJson, signUpAndLogIn, watchCompletions } from './http.ts';
+import { diskFile, ensureInputWav } from './input.ts';
+import { uploadWith } from './scale-client.ts';
+import { Cluster, type Backends } from './scale.ts';
+import { failureOf, firstLine, type LogLine } from './scale-worker.ts';
+import { round, sleep } from './util.ts';
+
+const PRESET = 'aac-256k';
+
+type Log = (line: string) => void;
+
+export interface RecoveryResult {
+  inputSeconds: number;
+  preset: string;
+  /** SIGKILL → the surviving worker's "job started" line for the file. */
+  rerunStartedSeconds: number;
+  /** SIGKILL → file.updated "completed" on the event stream. */
+  completedSeconds: number;
+  /** Whether the killed worker's process group (an ffmpeg it had started) was still alive 1 s after the SIGKILL. */
+  orphanAliveAfter1s: boolean;
+  rerunAttempt: number | null;
+  jobStartsForFile: number;
+  notificationsForFile: number;
+}
+
+/** Two workers of one slot; the one that starts a long job is SIGKILLed; the other must take it over. */
+export async function recoveryScenario(backends: Backends, log: Log): Promise<RecoveryResult> {
+  const input = await ensureInputWav();
+  const { cluster } = await Cluster.create(backends);
+  try {
+    const web = await cluster.startWeb('web');
+    const token = await signUpAndLogIn(web.port);
+    const watch = await watchCompletions(web.port, token);
+    try {
+      const workers = [await cluster.startWorker('worker 1', 1), await cluster.startWorker('worker 2', 1)];
+      const { id } = await uploadWith(web.port, token, await diskFile(input, 'audio/wav'), { presets: PRESET, name: 'Survivor' }, 120_000);
+      const startedFor = (l: LogLine) => l.msg === 'job started' && l.fileId === id;
+      const { worker: victim } = await firstLine(workers, startedFor, '"job started"', 60_000);
+      const survivor = workers.find((w) => w !== victim);
+      if (!survivor) throw new Error('no surviving worker');
+      const killedAt = victim.kill();
+      log(`  SIGKILLed ${victim.name} (pid ${victim.pid}) as it started the job; waiting for ${survivor.name} to take it over`);
+      await sleep(1000);
+      const orphanAliveAfter1s = victim.groupAlive();
+      const rerun = await survivor.waitFor(startedFor, '"job started" for the orphaned job', 90_000);
+      const rerunStartedSeconds = round((rerun.at - killedAt) / 1000, 2);
+      log(`  running again on ${survivor.name} after ${rerunStartedSeconds} s`);
+      const watchFailure = failureOf([survivor], new Set([id]));
+      const completed = watch.completedAt(id, 120_000);
+      completed.catch(() => undefined);
+      let doneAt: number;
+      try {
+        doneAt = await Promise.race([completed, watchFailure.failed]);
+      } finally {
+        watchFailure.close();
+      }
+      const completedSeconds = round((doneAt - killedAt) / 1000, 2);
+      log(`  completed ${completedSeconds} s after the SIGKILL`);
+      await sleep(500);
+      const notes = await apiJson(web.port, 'GET', '/notifications', { token, expect: 200 });
+      const list = Array.isArray(notes.notifications) ? (notes.notifications as unknown[]) : [];
+      const attempt = rerun.fields.attempt;
+      return {
+        inputSeconds: 600,
+        preset: PRESET,
+        rerunStartedSeconds,
+        completedSeconds,
+        orphanAliveAfter1s,
+        rerunAttempt: typeof attempt === 'number' ? attempt : null,
+        jobStartsForFile: workers.reduce((n, w) => n + w.lines.filter(startedFor).length, 0),
+        notificationsForFile: list.filter((n) => typeof n === 'object' && n !== null && 'fileId' in n && n.fileId === id).length,
+      };
+    } finally {
+      watch.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
