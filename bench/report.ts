@@ -39,7 +39,7 @@ export function reportTranscode(runs: TranscodeRuns, log: (line: string) => void
   row('(a) bare ffmpeg, one process, the service\'s args', runs.single);
   row('(b) bare ffmpeg, one process per output, summed', runs.separate);
   for (const [id, m] of Object.entries(runs.separateSteps)) row(`      ${id}`, m);
-  row('(c) service, upload 201 -> first poll "completed"', runs.service);
+  row('(c) service, upload 201 -> "completed" event', runs.service);
   log(`  service / (a) = ${ratios.serviceVsSingle.toFixed(3)} wall, ${ratios.cpuServiceVsSingle.toFixed(3)} CPU   (target <= ${TARGET_VS_SINGLE} wall)  ${verdict(pass.serviceVsSingle)}`);
   log(`  service / (b) = ${ratios.serviceVsSeparate.toFixed(3)} wall, ${ratios.cpuServiceVsSeparate.toFixed(3)} CPU   (target <  ${TARGET_VS_SEPARATE.toFixed(2)} wall)  ${verdict(pass.serviceVsSeparate)}`);
   log(`  service / (b without the peaks command) = ${ratios.serviceVsSeparatePresetsOnly.toFixed(3)} wall`);

@@ -25,7 +25,7 @@ export interface TranscodeRuns {
   /** (b) one bare ffmpeg per preset (and one for the peaks), in sequence: the sums. */
   separate: Measured;
   separateSteps: Record<string, Measured>;
-  /** (c) the service: from the upload's 201 to the first poll that sees "completed". */
+  /** (c) the service: from the upload's 201 to the event that says "completed". */
   service: Measured;
   /** Where the service's time went, from its children as seen in /proc every 10 ms. */
   servicePhases: ServicePhases;
@@ -38,7 +38,7 @@ export interface ServicePhases {
   pickupMs: number[];
   /** The job's ffmpeg run: compare with (a). */
   ffmpegMs: number[];
-  /** ffmpeg's exit to the first poll that sees "completed". */
+  /** ffmpeg's exit to the event that says "completed". */
   afterMs: number[];
   /** The part of afterMs spent in ffprobe children (checking the outputs). */
   probesMs: number[];
