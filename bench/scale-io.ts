@@ -49,7 +49,7 @@ export interface S3UploadResult {
  * 20 ms (RssSampler, as bench/memory.ts does) until the response.
  */
 export async function s3UploadScenario(backends: Backends, log: Log): Promise<S3UploadResult> {
-  const { cluster } = await Cluster.create(backends);
+  const { cluster } = await Cluster.create('upload', backends);
   try {
     const web = await cluster.startWeb('web');
     const token = await signUpAndLogIn(web.port);
@@ -120,7 +120,7 @@ const LIVE_WAIT_MS = 30_000;
  */
 export async function liveScenario(backends: Backends, log: Log): Promise<LiveResult> {
   const tiny = await diskFile(await ensureTiny(), 'audio/wav');
-  const { cluster } = await Cluster.create(backends);
+  const { cluster } = await Cluster.create('live', backends);
   try {
     const webA = await cluster.startWeb('web A');
     const webB = await cluster.startWeb('web B');

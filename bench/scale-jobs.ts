@@ -117,7 +117,7 @@ function summary(batches: readonly Batch[], mode: Mode) {
 export async function throughputScenario(backends: Backends, log: Log): Promise<ThroughputResult> {
   const input = await ensureExcerpt(EXCERPT_SECONDS);
   const bare = await bareCeiling(input, PRESET, JOBS, log);
-  const { cluster, migrateSeconds } = await Cluster.create(backends);
+  const { cluster, migrateSeconds } = await Cluster.create('throughput', backends);
   log(`  fresh database + bucket, migrated in ${round(migrateSeconds, 1)} s`);
   try {
     const web = await cluster.startWeb('web');

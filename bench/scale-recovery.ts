@@ -3,7 +3,7 @@ import { apiJson, signUpAndLogIn, watchCompletions } from './http.ts';
 import { diskFile, ensureInputWav } from './input.ts';
 import { uploadWith } from './scale-client.ts';
 import { Cluster, type Backends } from './scale.ts';
-import { failureOf, firstLine, type LogLine } from './scale-worker.ts';
+import { failureOf, firstLine, jsonLines, type LogLine } from './scale-worker.ts';
 import { round, sleep } from './util.ts';
 
 const PRESET = 'aac-256k';
@@ -17,17 +17,21 @@ export interface RecoveryResult {
   rerunStartedSeconds: number;
   /** SIGKILL → file.updated "completed" on the event stream. */
   completedSeconds: number;
-  /** Whether the killed worker's process group (an ffmpeg it had started) was still alive 1 s after the SIGKILL. */
-  orphanAliveAfter1s: boolean;
+  /** Whether any process of the killed worker's group (such as an ffmpeg it had started) still ran 1 s after the SIGKILL. */
+  leftoversAfter1s: boolean;
+  /** Which processes logged "released the jobs of silent workers", and how long after the SIGKILL (pino's time). */
+  releases: { by: string; afterSeconds: number }[];
   rerunAttempt: number | null;
   jobStartsForFile: number;
   notificationsForFile: number;
 }
 
+const RELEASED = 'released the jobs of silent workers';
+
 /** Two workers of one slot; the one that starts a long job is SIGKILLed; the other must take it over. */
 export async function recoveryScenario(backends: Backends, log: Log): Promise<RecoveryResult> {
   const input = await ensureInputWav();
-  const { cluster } = await Cluster.create(backends);
+  const { cluster } = await Cluster.create('recovery', backends);
   try {
     const web = await cluster.startWeb('web');
     const token = await signUpAndLogIn(web.port);
@@ -40,9 +44,10 @@ export async function recoveryScenario(backends: Backends, log: Log): Promise<Re
       const survivor = workers.find((w) => w !== victim);
       if (!survivor) throw new Error('no surviving worker');
       const killedAt = victim.kill();
+      const killedEpoch = Date.now();
       log(`  SIGKILLed ${victim.name} (pid ${victim.pid}) as it started the job; waiting for ${survivor.name} to take it over`);
       await sleep(1000);
-      const orphanAliveAfter1s = victim.groupAlive();
+      const leftoversAfter1s = victim.groupAlive();
       const rerun = await survivor.waitFor(startedFor, '"job started" for the orphaned job', 90_000);
       const rerunStartedSeconds = round((rerun.at - killedAt) / 1000, 2);
       log(`  running again on ${survivor.name} after ${rerunStartedSeconds} s`);
@@ -57,6 +62,14 @@ export async function recoveryScenario(backends: Backends, log: Log): Promise<Re
       }
       const completedSeconds = round((doneAt - killedAt) / 1000, 2);
       log(`  completed ${completedSeconds} s after the SIGKILL`);
+      const sweeps = [
+        ...survivor.lines.map((l) => ({ by: survivor.name, fields: l.fields })),
+        ...jsonLines(web.logTail()).map((fields) => ({ by: 'web', fields })),
+      ];
+      const releases = sweeps.flatMap(({ by, fields }) =>
+        fields.msg === RELEASED && typeof fields.time === 'number' ? [{ by, afterSeconds: round((fields.time - killedEpoch) / 1000, 2) }] : [],
+      );
+      log(`  "${RELEASED}": ${releases.map((r) => `${r.by} after ${r.afterSeconds} s`).join(', ') || 'logged by nobody'}`);
       await sleep(500);
       const notes = await apiJson(web.port, 'GET', '/notifications', { token, expect: 200 });
       const list = Array.isArray(notes.notifications) ? (notes.notifications as unknown[]) : [];
@@ -66,7 +79,8 @@ export async function recoveryScenario(backends: Backends, log: Log): Promise<Re
         preset: PRESET,
         rerunStartedSeconds,
         completedSeconds,
-        orphanAliveAfter1s,
+        leftoversAfter1s,
+        releases,
         rerunAttempt: typeof attempt === 'number' ? attempt : null,
         jobStartsForFile: workers.reduce((n, w) => n + w.lines.filter(startedFor).length, 0),
         notificationsForFile: list.filter((n) => typeof n === 'object' && n !== null && 'fileId' in n && n.fileId === id).length,

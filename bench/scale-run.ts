@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { s3UploadScenario, liveScenario } from './scale-io.ts';
 import { throughputScenario } from './scale-jobs.ts';
 import { recoveryScenario } from './scale-recovery.ts';
-import { startBackends, stopEverything } from './scale.ts';
+import { serviceWarnings, startBackends, stopEverything } from './scale.ts';
 import { round } from './util.ts';
 
 const log = (line: string) => console.log(line);
@@ -42,6 +42,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  // Anything thrown outside the awaited chain still stops the processes (workers run detached).
+  const crash = (err: unknown) => {
+    console.error(`unexpected: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void stopEverything(20_000).finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 
   const loadAtStart = os.loadavg()[0] ?? 0;
   log(`Reprise scale-out bench: node ${process.version}, ${os.availableParallelism()} cores, load ${loadAtStart.toFixed(2)}`);
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
       { metric: '1. bare ffmpeg, same 8 encodes, 2 at a time', value: `${throughput.bare.speedUp}× (${throughput.bare.oneLaneSeconds.join(', ')} s → ${throughput.bare.twoLanesSeconds.join(', ')} s)`, goal: 'ceiling', ok: null },
       { metric: '1. speed-ups / bare ceiling', value: `${pct(throughput.speedUp)} % uploaded as they run, ${pct(q.speedUp)} % queued`, goal: '', ok: null },
       { metric: '2. SIGKILL → job running again (s)', value: String(recovery.rerunStartedSeconds), goal: '≤ 30 s', ok: recovery.rerunStartedSeconds <= 30 },
+      { metric: '2. jobs released by (s after SIGKILL)', value: recovery.releases.map((r) => `${r.by} ${r.afterSeconds}`).join(', ') || 'nobody logged it', goal: '', ok: null },
       { metric: '2. SIGKILL → job completed (s)', value: String(recovery.completedSeconds), goal: '', ok: null },
       { metric: '2. job starts / notifications for the file', value: `${recovery.jobStartsForFile} / ${recovery.notificationsForFile}`, goal: '2 / 1', ok: recovery.jobStartsForFile === 2 && recovery.notificationsForFile === 1 },
       { metric: '3. 1 GiB upload into S3 (MiB/s)', value: String(upload.mibPerSecond), goal: '', ok: null },
@@ -89,6 +97,9 @@ async function main(): Promise<void> {
       throughput.bare.runs.some((r) => r.otherCores > 0.25 || r.stealCores > 0.1) ||
       throughput.batches.some((b) => (b.cores.other ?? 0) > 0.25 || (b.cores.steal ?? 0) > 0.1);
     if (disturbed) log('note: something outside this bench used the CPU during scenario 1 (see "anything else", "other" and "stolen" above): its speed-ups are unreliable');
+    log('');
+    log(serviceWarnings.length > 0 ? 'warnings and errors the service logged:' : 'the service logged no warning or error');
+    for (const w of serviceWarnings) log(`  ${w}`);
     const totalSeconds = round((performance.now() - started) / 1000, 1);
     log('');
     log(`total bench time: ${totalSeconds} s`);
@@ -102,6 +113,7 @@ async function main(): Promise<void> {
       upload,
       live,
       scenario1Disturbed: disturbed,
+      serviceWarnings,
       goalsMet: rows.every((r) => r.ok !== false),
       totalSeconds,
     };

@@ -20,6 +20,18 @@ export function killWorkerGroups(): void {
   for (const pid of workerGroups) killGroup(pid);
 }
 
+/** The JSON objects among a process's output lines (pino writes one per line). */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text.split('\n').flatMap((line) => {
+    try {
+      const parsed: unknown = JSON.parse(line);
+      return isRecord(parsed) ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** One pino JSON log line of a worker, with the time it reached the bench. */
 export interface LogLine {
   at: number;

@@ -15,7 +15,7 @@ import { freshBackendEnv } from '../test/helpers/backends.ts';
 import { startPostgres } from '../test/support/services.ts';
 import { freePort, killLiveChildren, startNodeChild, track, type Child } from './proc.ts';
 import { serviceEnv } from './service.ts';
-import { killWorkerGroups, WorkerProc } from './scale-worker.ts';
+import { jsonLines, killWorkerGroups, WorkerProc } from './scale-worker.ts';
 import { isRecord, repoRoot } from './util.ts';
 
 const run = promisify(execFile);
@@ -104,15 +104,19 @@ export async function startBackends(): Promise<Backends> {
   };
 }
 
+/** Warning and error lines the service logged, per scenario, gathered as each cluster stops. */
+export const serviceWarnings: string[] = [];
+
 export const SESSION_SECRET = 'reprise-scale-out-bench-session-secret-for-all-webs';
 
 /** One scenario's deployment: a fresh database and bucket, migrated, and the processes on it. */
 export class Cluster {
   private readonly stopSelf: () => Promise<void>;
-  private readonly webs: Child[] = [];
+  private readonly webs: { name: string; child: Child }[] = [];
   private readonly workers: WorkerProc[] = [];
 
   private constructor(
+    readonly label: string,
     readonly env: Record<string, string>,
     private readonly dir: string,
   ) {
@@ -120,10 +124,10 @@ export class Cluster {
   }
 
   /** A fresh database and bucket, then `node bin/reprise.js migrate`; returns the migration's seconds too. */
-  static async create(backends: Backends, timeoutMs = 90_000): Promise<{ cluster: Cluster; migrateSeconds: number }> {
+  static async create(label: string, backends: Backends, timeoutMs = 90_000): Promise<{ cluster: Cluster; migrateSeconds: number }> {
     const env = await backends.freshEnv();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-scale-'));
-    const cluster = new Cluster(env, dir);
+    const cluster = new Cluster(label, env, dir);
     const started = performance.now();
     try {
       await run(process.execPath, ['bin/reprise.js', 'migrate'], { cwd: repoRoot, env: { ...cluster.baseEnv('migrate', 0), LOG_LEVEL: 'warn' }, timeout: timeoutMs });
@@ -143,7 +147,7 @@ export class Cluster {
   async startWeb(name: string): Promise<Child> {
     const port = await freePort();
     const web = await startNodeChild(name, 'src/main.ts', ['serve'], this.baseEnv(name.replace(/\W+/g, '-'), port), port);
-    this.webs.push(web);
+    this.webs.push({ name, child: web });
     return web;
   }
 
@@ -167,9 +171,23 @@ export class Cluster {
     return this.stopSelf();
   }
 
+  /** Warning and error lines (pino level ≥ 40) of the service processes, counted by process and message. */
+  warnings(): string[] {
+    const counts = new Map<string, number>();
+    const add = (who: string, fields: Record<string, unknown>) => {
+      if (typeof fields.level !== 'number' || fields.level < 40) return;
+      const key = `${who}: ${String(fields.msg)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    };
+    for (const w of this.workers) for (const line of w.lines) add(w.name, line.fields);
+    for (const w of this.webs) for (const fields of jsonLines(w.child.logTail())) add(w.name, fields);
+    return [...counts].map(([key, n]) => (n > 1 ? `${key} (×${n})` : key));
+  }
+
   private async stopAll(): Promise<void> {
+    for (const w of this.warnings()) serviceWarnings.push(`${this.label}: ${w}`);
     await this.stopWorkers();
-    await Promise.all(this.webs.map((w) => w.stop()));
+    await Promise.all(this.webs.map((w) => w.child.stop()));
     await rm(this.dir, { recursive: true, force: true });
   }
 }
