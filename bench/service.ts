@@ -1,7 +1,7 @@
 /** Variables the service reads; inherited values are dropped so the bench runs on defaults. */
 const serviceVars = [
   'PORT', 'HOST', 'DATA_DIR', 'MAX_UPLOAD_BYTES', 'WORKER_CONCURRENCY', 'SIGNUP_OPEN', 'SESSION_SECRET',
-  'SESSION_TTL_HOURS', 'LOGIN_RATE_LIMIT', 'STALL_TIMEOUT_SECONDS', 'FFMPEG_PATH', 'FFPROBE_PATH', 'LOG_LEVEL', 'TRUST_PROXY',
+  'SESSION_TTL_HOURS', 'LOGIN_RATE_LIMIT', 'STALL_TIMEOUT_SECONDS', 'FFMPEG_PATH', 'FFPROBE_PATH', 'LOG_LEVEL', 'TRUST_PROXY', 'SIGNUP_RATE_LIMIT', 'UPLOAD_IDLE_SECONDS', 'MAX_INPUT_SECONDS', 'MAX_OUTPUT_BYTES', 'EVENT_STREAMS_PER_USER',
 ];
 
 /** The environment for a service child: loopback only, quiet logs, default MAX_UPLOAD_BYTES. */

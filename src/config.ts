@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -5,6 +6,34 @@ import { z } from 'zod';
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * TRUST_PROXY names what sits in front: a hop count ("1") or the proxies' addresses/CIDRs
+ * ("10.0.0.1, 172.16.0.0/12"). "true" (trust every hop) is refused: it lets any client pick its
+ * own address by sending X-Forwarded-For, which walks around every per-address limit.
+ */
+const trustProxy = z.string().transform((raw, ctx): false | number | string[] => {
+  const v = raw.trim().toLowerCase();
+  if (['false', 'no', '0'].includes(v)) return false;
+  if (['true', 'yes'].includes(v)) {
+    ctx.addIssue({ code: 'custom', message: 'give the number of proxies in front (e.g. 1) or their addresses/CIDRs, not "true" (that trusts any client\'s X-Forwarded-For)' });
+    return z.NEVER;
+  }
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((entry) => {
+    const [addr = '', bits, ...rest] = entry.split('/');
+    const family = isIP(addr);
+    if (family === 0 || rest.length > 0) return true;
+    if (bits === undefined) return false;
+    return !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+  });
+  if (bad !== undefined || list.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `not a hop count or an address/CIDR list${bad ? ` ("${bad}")` : ''}` });
+    return z.NEVER;
+  }
+  return list;
+});
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -16,11 +45,16 @@ const schema = z.object({
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  SIGNUP_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  UPLOAD_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(60),
+  MAX_INPUT_SECONDS: z.coerce.number().positive().default(4 * 3600),
+  MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+  EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(8),
   STALL_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: boolish.default(false),
+  TRUST_PROXY: trustProxy.default(false),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -40,12 +74,24 @@ export interface Config {
   readonly signupOpen: boolean;
   readonly sessionSecret: string | undefined;
   readonly sessionTtlMs: number;
+  /** Login attempts per minute per client address (form and token route together). */
   readonly loginRateLimit: number;
+  /** Accounts created per hour per client address. */
+  readonly signupRateLimit: number;
+  /** An upload receiving (almost) nothing for this long is cut and its bytes removed. */
+  readonly uploadIdleMs: number;
+  /** Longest input accepted, from the probe. */
+  readonly maxInputSeconds: number;
+  /** Most bytes one job's outputs may take together. */
+  readonly maxOutputBytes: number;
+  /** Open event streams per user in one web process. */
+  readonly eventStreamsPerUser: number;
   readonly stallTimeoutMs: number;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly logLevel: string;
-  readonly trustProxy: boolean;
+  /** false, a hop count, or the proxies' addresses/CIDRs (never "everything"). */
+  readonly trustProxy: false | number | string[];
   /** PostgreSQL for data, queue and push; absent: SQLite under dataDir. */
   readonly databaseUrl: string | undefined;
   /** S3-compatible storage for blobs; absent: a folder under dataDir. */
@@ -77,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: e.SESSION_SECRET,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    signupRateLimit: e.SIGNUP_RATE_LIMIT,
+    uploadIdleMs: e.UPLOAD_IDLE_SECONDS * 1000,
+    maxInputSeconds: e.MAX_INPUT_SECONDS,
+    maxOutputBytes: e.MAX_OUTPUT_BYTES,
+    eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
     stallTimeoutMs: e.STALL_TIMEOUT_SECONDS * 1000,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { computePeaks, WAVEFORM_BARS } from './waveform.ts';
 import { probeArgs, transcodeArgs } from './ffmpeg-args.ts';
 import { ProgressParser } from './progress.ts';
+import { spawnTied } from './spawn.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
 import { MediaError, type Media, type TranscodeRequest } from './types.ts';
 
@@ -16,7 +16,7 @@ export interface FfmpegOptions {
 /** Runs a program to completion, collecting stdout and the tail of stderr. */
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTied(cmd, args);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -57,7 +57,7 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       return new Promise<{ durationMs: number }>((resolve, reject) => {
         if (req.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
         const args = transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath);
-        const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawnTied(opts.ffmpegPath, args);
         let stderr = '';
         let failure: MediaError | undefined;
         const parser = new ProgressParser(req.input.durationMs, req.onProgress);

@@ -32,12 +32,15 @@ function csrfTokenOf(request: FastifyRequest): string | undefined {
   return typeof token === 'string' ? token : undefined;
 }
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export async function createServer(app: App, sessionSecret: string): Promise<FastifyInstance> {
   const { deps } = app;
   const { config } = deps;
   const server = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    trustProxy: config.trustProxy,
+    // A hop count trusts that many proxies nearest to us (what Fastify does for a number).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: 1024 * 1024,
   });
 
