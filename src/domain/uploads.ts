@@ -4,6 +4,7 @@ import { AppError, fromSystemError } from '../errors.ts';
 import { defaultPresetIds, findPreset } from '../media/presets.ts';
 import { MediaError, type ProbeResult } from '../media/types.ts';
 import { pushEvents, recordEvent } from './events.ts';
+import { displayName, originalName } from './names.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRow } from './ports.ts';
 
@@ -33,12 +34,6 @@ export async function storeUploadBody(deps: Pick<Deps, 'blobs' | 'newId'>, body:
     await discard(deps, fileId);
     throw fromSystemError(err) ?? err;
   }
-}
-
-export function displayName(rawName: unknown, originalFilename: string): string {
-  const name = typeof rawName === 'string' ? rawName.trim() : '';
-  const fallback = path.basename(originalFilename).trim() || 'Untitled';
-  return (name || fallback).slice(0, 200);
 }
 
 /** Probe fields of a file whose probe is still to come (remote storage). */
@@ -82,7 +77,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       id: upload.fileId,
       user_id: upload.userId,
       name: displayName(upload.name, upload.originalFilename),
-      original_filename: path.basename(upload.originalFilename || 'upload').slice(0, 255),
+      original_filename: originalName(upload.originalFilename),
       input_key: inputKey(upload.fileId),
       input_size: upload.size,
       input_format: probe.format,
