@@ -57,8 +57,19 @@ function onShutdown(stop: () => Promise<void>): void {
   }
 }
 
+/**
+ * The last line of defence: an error that escapes every handler (a library callback throwing
+ * outside any request's promise chain) is logged and the process keeps serving, rather than
+ * dropping every upload in flight and orphaning running jobs. See decision 0005.
+ */
+function keepServingOnStrayErrors(log: ReturnType<typeof createLogger>): void {
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception; kept running'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection; kept running'));
+}
+
 async function serve(config: Config, withHttp: boolean): Promise<void> {
   const log = createLogger(config.logLevel);
+  keepServingOnStrayErrors(log);
   const app = await buildApp(config, log);
   const stopHousekeeping = app.startHousekeeping();
   const pool = await app.startWorkers(config.workerConcurrency);

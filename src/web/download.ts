@@ -1,10 +1,10 @@
 import path from 'node:path';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import parseRange from 'range-parser';
 import type { Deps } from '../domain/ports.ts';
 import { notFound } from '../errors.ts';
 import { findPreset } from '../media/presets.ts';
+import { interpretRange } from './range.ts';
 
 /** "song.flac" from "song.wav"; "song-mp3-320k.mp3" when two chosen presets share an extension. */
 export function downloadName(originalFilename: string, presetId: string, chosen: readonly string[]): string {
@@ -37,15 +37,13 @@ export async function sendOutput(
   reply.header('Cache-Control', 'private, max-age=3600');
   reply.header('ETag', `"${output.file_id}-${output.created_at}-${stat.size}"`);
 
-  const header = request.headers.range;
-  const ranges = header ? parseRange(stat.size, header, { combine: true }) : undefined;
-  if (ranges === -1) {
+  const range = interpretRange(request.headers.range, stat.size);
+  if (range.kind === 'unsatisfiable') {
     reply.header('Content-Range', `bytes */${stat.size}`);
     return reply.status(416).send();
   }
-  // Malformed (-2) or multi-range requests get the whole file, as RFC 9110 allows.
-  if (Array.isArray(ranges) && ranges.length === 1 && ranges.type === 'bytes') {
-    const { start, end } = ranges[0] as parseRange.Range;
+  if (range.kind === 'partial') {
+    const { start, end } = range;
     reply.header('Content-Range', `bytes ${start}-${end}/${stat.size}`);
     reply.header('Content-Length', end - start + 1);
     return reply.status(206).send(request.method === 'HEAD' ? undefined : await deps.blobs.get(output.blob_key, { start, end }));

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../domain/ports.ts';
 import { AppError, fromSystemError, titleFor } from '../errors.ts';
 import { formatBytes, renderPage } from './render.ts';
+import { JSON_BODY_LIMIT } from './limits.ts';
 
 /** Maps library errors (multipart limits, CSRF, rate limit, body parsing) onto AppError. */
 function toAppError(err: unknown, deps: Deps): AppError {
@@ -10,8 +11,14 @@ function toAppError(err: unknown, deps: Deps): AppError {
   if (system) return system;
   const e = err as Partial<FastifyError>;
   switch (e.code) {
-    case 'FST_REQ_FILE_TOO_LARGE':
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('body_too_large', 413, `The request body is larger than this server accepts for forms and JSON (${formatBytes(JSON_BODY_LIMIT)}). Files go to the upload route as multipart/form-data.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 415, 'This content type is not accepted here. Send JSON, a form, or (for uploads) multipart/form-data.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('invalid_json', 400, 'The request body is not valid JSON.');
+    case 'FST_REQ_FILE_TOO_LARGE':
       return new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
     case 'FST_CSRF_INVALID_TOKEN':
     case 'FST_CSRF_MISSING_SECRET':
@@ -24,9 +31,13 @@ function toAppError(err: unknown, deps: Deps): AppError {
   const status = e.statusCode ?? 500;
   if (status === 404) return new AppError('not_found', 404, 'There is nothing at this address.');
   if (status === 429) return new AppError('rate_limited', 429, 'Too many attempts. Wait a minute and try again.');
-  if (status >= 400 && status < 500) return new AppError('bad_request', status, e.message ?? 'Bad request.');
+  // Library messages can echo request bytes; keep them out of the answer unless printable.
+  if (status >= 400 && status < 500) return new AppError('bad_request', status, printable(e.message) ?? 'Bad request.');
   return new AppError('internal', 500, 'Something went wrong on our side. It has been logged.');
 }
+
+const printable = (text: string | undefined) =>
+  text && /^[\x20-\x7e]{1,300}$/.test(text) ? text : undefined;
 
 export function errorHandler(deps: Deps) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {

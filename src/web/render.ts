@@ -35,6 +35,8 @@ export function formatDuration(ms: number): string {
 
 const helpers = { formatBytes, formatDuration };
 
+const formsForVisitors = new Set(['login', 'signup']);
+
 /** Renders a page inside the layout, with the signed-in user's undismissed notifications. */
 export async function renderPage(
   deps: Deps,
@@ -54,7 +56,9 @@ export async function renderPage(
     user: userId ? { username: request.session.get('username') } : null,
     notifications,
     flash,
-    csrfToken: reply.generateCsrf(),
+    // Anonymous visitors only need a CSRF secret (and so a stored session) on the forms they can
+    // use: signing in and signing up. A 404 page must not create a 14-day session row.
+    csrfToken: userId || formsForVisitors.has(template) ? reply.generateCsrf() : '',
     path: request.url.split('?')[0],
   });
   return reply.status(status).type('text/html; charset=utf-8').send(html);

@@ -18,6 +18,10 @@ import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
+import { JSON_BODY_LIMIT } from './limits.ts';
+import { registerSafetyHooks } from './safety.ts';
+import { registerSlowBodyGuard } from './slow-body.ts';
+import { createThrottles } from './throttle.ts';
 import './types.ts';
 
 const staticDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
@@ -41,8 +45,16 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
     loggerInstance: deps.log as FastifyBaseLogger,
     // A hop count trusts that many proxies nearest to us (what Fastify does for a number).
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
+    // A socket silent this long is closed (event streams send a heartbeat every 20 s).
+    connectionTimeout: 120_000,
   });
+  // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
+  // because a 2 GiB upload may rightly take an hour while a trickle must not.
+  server.server.headersTimeout = 20_000;
+  server.server.requestTimeout = 0;
+  registerSafetyHooks(server);
+  registerSlowBodyGuard(server, config.uploadIdleMs);
 
   await server.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -73,6 +85,7 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
     limits: { fileSize: config.maxUploadBytes, files: 1, fields: 30, fieldSize: 64 * 1024 },
   });
   await server.register(fastifyRateLimit, { global: false });
+  const throttles = createThrottles(server, config);
   await server.register(fastifyStatic, { root: staticDir, prefix: '/static/', maxAge: '1h' });
 
   server.setErrorHandler(errorHandler(deps));
@@ -86,10 +99,10 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
     const ok = checks.database && checks.storage;
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', ...checks });
   });
-  await server.register(authPages(app));
+  await server.register(authPages(app, throttles));
   await server.register(filePages(app));
   await server.register(notificationPages(app));
-  await server.register(apiRoutes(app), { prefix: '/api/v1' });
+  await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
   await server.register(eventRoutes(app), { prefix: '/api/v1' });
   return server;
 }

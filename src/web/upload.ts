@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Multipart } from '@fastify/multipart';
 import type { Deps, FileRow } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { AppError } from '../errors.ts';
@@ -6,6 +7,38 @@ import { formatBytes } from './render.ts';
 
 /** Room for multipart boundaries and the small fields around the file. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
+/** The whole body has arrived but the parser has said nothing for this long: it is stuck. */
+const PARSER_STALL_MS = 2_000;
+
+const tooLarge = (deps: Deps) =>
+  new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
+const malformed = () =>
+  new AppError('malformed_multipart', 400, 'The upload is not well-formed multipart/form-data (a missing or broken boundary, or a part header the server cannot read). Nothing was kept.');
+const interrupted = () =>
+  new AppError('upload_interrupted', 400, 'The upload was interrupted before it finished. Nothing was kept.');
+
+/** busboy reports broken bodies as plain Errors; these are the client's fault, not ours. */
+const isParserError = (err: unknown) =>
+  err instanceof Error && !(err instanceof AppError) && !('code' in err) && /multipart|boundary|part header|terminated early/i.test(err.message);
+
+/**
+ * The multipart parser can stop emitting for good on some malformed bodies (a part whose
+ * `filename*` holds CR or LF is skipped and the request never finishes). While we wait on it,
+ * watch the request: once the body has fully arrived, a parser that stays silent is stuck.
+ */
+function nextPart(request: FastifyRequest, iterator: AsyncIterator<Multipart>): Promise<IteratorResult<Multipart>> {
+  const raw = request.raw;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    let completeSince: number | undefined;
+    timer = setInterval(() => {
+      if (!raw.complete) return;
+      completeSince ??= Date.now();
+      if (Date.now() - completeSince >= PARSER_STALL_MS) reject(malformed());
+    }, 250);
+  });
+  return Promise.race([iterator.next(), stuck]).finally(() => clearInterval(timer));
+}
 
 /**
  * Reads a multipart upload (fields in any order, one `file` part) straight into blob storage,
@@ -13,13 +46,13 @@ const MULTIPART_OVERHEAD = 1024 * 1024;
  */
 export async function receiveUpload(deps: Deps, request: FastifyRequest, userId: string): Promise<FileRow> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > deps.config.maxUploadBytes + MULTIPART_OVERHEAD) {
-    throw new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
-  }
+  if (declared > deps.config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(deps);
   const fields: Record<string, string[]> = {};
   let stored: { fileId: string; size: number; filename: string } | undefined;
   try {
-    for await (const part of request.parts()) {
+    const iterator = request.parts()[Symbol.asyncIterator]();
+    for (let step = await nextPart(request, iterator); !step.done; step = await nextPart(request, iterator)) {
+      const part = step.value;
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || stored) {
           part.file.resume();
@@ -27,9 +60,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
         }
         const result = await storeUploadBody(deps, part.file);
         stored = { ...result, filename: part.filename };
-        if (part.file.truncated) {
-          throw new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
-        }
+        if (part.file.truncated) throw tooLarge(deps);
       } else {
         (fields[part.fieldname] ??= []).push(String(part.value));
       }
@@ -46,8 +77,13 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
     });
   } catch (err) {
     if (stored) await discard(deps, stored.fileId);
+    // A client that went away (or was cut for idling) is not a storage failure.
+    if (request.bodyCut || (request.raw.destroyed && !request.raw.complete)) {
+      request.log.info({ cut: request.bodyCut === true }, 'upload ended before its body did; nothing kept');
+      throw interrupted();
+    }
     await drain(request.raw);
-    throw err;
+    throw isParserError(err) ? malformed() : err;
   }
 }
 

@@ -4,16 +4,18 @@ import { issueToken, logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
 import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
 import { openApiDocument } from '../openapi.ts';
+import type { Throttles } from '../throttle.ts';
 import { receiveUpload } from '../upload.ts';
 
 type IdParams = { Params: { id: string } };
 type Credentials = { Body: { username?: unknown; password?: unknown } | undefined };
 
 /** The versioned JSON API: everything the pages do, for programs. */
-export function apiRoutes(app: App) {
+export function apiRoutes(app: App, throttles: Throttles) {
   const { deps, accountDeps } = app;
   return async (server: FastifyInstance) => {
     server.get('/openapi.json', () => openApiDocument());
@@ -36,18 +38,20 @@ export function apiRoutes(app: App) {
     }));
 
     server.post<Credentials>('/accounts', async (request, reply) => {
+      await throttles.beforeSignup(request, reply);
       const user = await signUp(accountDeps, request.body ?? {});
       return reply.status(201).send({ id: user.id, username: user.username });
     });
 
-    server.post<Credentials>(
-      '/tokens',
-      { config: { rateLimit: { max: deps.config.loginRateLimit, timeWindow: '1 minute' } } },
-      async (request, reply) => {
-        const user = await logIn(accountDeps, request.body ?? {});
-        return reply.status(201).send({ token: await issueToken(accountDeps, user.id), tokenType: 'Bearer' });
-      },
-    );
+    server.post<Credentials>('/tokens', async (request, reply) => {
+      const body = request.body ?? {};
+      await throttles.beforeLogin(request, reply, body.username);
+      const user = await logIn(accountDeps, body).catch(async (err: unknown) => {
+        if (err instanceof AppError && err.status === 401) await throttles.loginFailed(request, body.username);
+        throw err;
+      });
+      return reply.status(201).send({ token: await issueToken(accountDeps, user.id), tokenType: 'Bearer' });
+    });
 
     await server.register(async (authed) => {
       authed.addHook('preHandler', requireApiUser(deps));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../deps.ts';
 import type { PushEvent } from '../../domain/ports.ts';
+import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
 
 const HEARTBEAT_MS = 20_000;
@@ -17,12 +18,19 @@ export function eventRoutes(app: App) {
   return async (server: FastifyInstance) => {
     // Streams never go idle, so a graceful shutdown has to end them itself.
     const open = new Set<{ end(): void }>();
+    // Each stream holds a socket and a subscription; a handful per user covers every tab.
+    const perUser = new Map<string, number>();
     server.addHook('preClose', async () => open.forEach((raw) => raw.end()));
 
     server.get<{ Querystring: { lastEventId?: string } }>('/events', { preHandler: requireApiUser(deps) }, async (request, reply) => {
       const userId = request.userId;
+      const streams = perUser.get(userId) ?? 0;
+      if (streams >= deps.config.eventStreamsPerUser) {
+        throw new AppError('too_many_streams', 429, `At most ${deps.config.eventStreamsPerUser} event streams may be open at once for one account. Close another tab or stream.`);
+      }
+      perUser.set(userId, streams + 1);
       const header = request.headers['last-event-id'] ?? request.query.lastEventId;
-      const resumeFrom = Number(header);
+      const resumeFrom = typeof header === 'string' && /^\d{1,15}$/.test(header.trim()) ? Number(header) : NaN;
       const raw = reply.raw;
       reply.hijack();
       raw.writeHead(200, {
@@ -50,15 +58,23 @@ export function eventRoutes(app: App) {
       const unsubscribe = deps.push.subscribe(userId, (e) => (backlogDone ? send(e) : held.push(e)));
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
       open.add(raw);
+      let closed = false;
       const close = () => {
+        if (closed) return;
+        closed = true;
+        const left = (perUser.get(userId) ?? 1) - 1;
+        if (left > 0) perUser.set(userId, left);
+        else perUser.delete(userId);
         clearInterval(heartbeat);
         unsubscribe();
         open.delete(raw);
       };
       raw.once('close', close);
+      // A client gone before we attached the listener will never emit 'close' again.
+      if (raw.destroyed || request.raw.socket.destroyed) close();
 
       try {
-        if (Number.isInteger(resumeFrom) && resumeFrom >= 0 && header !== undefined) {
+        if (Number.isSafeInteger(resumeFrom)) {
           floor = resumeFrom;
           for (const e of await deps.store.events.listSince(userId, resumeFrom, REPLAY_LIMIT)) send(e);
         } else {

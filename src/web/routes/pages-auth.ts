@@ -3,6 +3,8 @@ import type { App } from '../../deps.ts';
 import { logIn, signUp } from '../../domain/accounts.ts';
 import { AppError } from '../../errors.ts';
 import { renderPage } from '../render.ts';
+import { safeNext } from '../safety.ts';
+import type { Throttles } from '../throttle.ts';
 
 interface Credentials {
   username?: string;
@@ -10,12 +12,7 @@ interface Credentials {
   next?: string;
 }
 
-/** Only same-site paths, so a crafted ?next= cannot send people elsewhere after login. */
-export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/files';
-}
-
-export function authPages(app: App) {
+export function authPages(app: App, throttles: Throttles) {
   const { deps, accountDeps } = app;
   return async (server: FastifyInstance) => {
     const startSession = async (request: FastifyRequest, reply: FastifyReply, user: { id: string; username: string }, next: unknown) => {
@@ -34,12 +31,13 @@ export function authPages(app: App) {
 
     server.post<{ Body: Credentials }>('/signup', { preHandler: server.csrfProtection }, async (request, reply) => {
       try {
+        await throttles.beforeSignup(request, reply);
         const user = await signUp(accountDeps, request.body ?? {});
         return await startSession(request, reply, user, '/files');
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
         return renderPage(deps, request, reply, 'signup', {
-          title: 'Create an account', signupOpen: deps.config.signupOpen, error: err.detail, username: request.body?.username ?? '',
+          title: 'Create an account', signupOpen: deps.config.signupOpen, error: err.detail, username: typeof request.body?.username === 'string' ? request.body.username : '',
         }, err.status);
       }
     });
@@ -50,18 +48,19 @@ export function authPages(app: App) {
 
     server.post<{ Body: Credentials }>(
       '/login',
-      {
-        preHandler: server.csrfProtection,
-        config: { rateLimit: { max: deps.config.loginRateLimit, timeWindow: '1 minute' } },
-      },
+      { preHandler: server.csrfProtection },
       async (request, reply) => {
         try {
-          const user = await logIn(accountDeps, request.body ?? {});
+          await throttles.beforeLogin(request, reply, request.body?.username);
+          const user = await logIn(accountDeps, request.body ?? {}).catch(async (err: unknown) => {
+            if (err instanceof AppError && err.status === 401) await throttles.loginFailed(request, request.body?.username);
+            throw err;
+          });
           return await startSession(request, reply, user, request.body?.next);
         } catch (err) {
           if (!(err instanceof AppError) || err.status >= 500) throw err;
           return renderPage(deps, request, reply, 'login', {
-            title: 'Sign in', error: err.detail, username: request.body?.username ?? '', next: safeNext(request.body?.next), signupOpen: deps.config.signupOpen,
+            title: 'Sign in', error: err.detail, username: typeof request.body?.username === 'string' ? request.body.username : '', next: safeNext(request.body?.next), signupOpen: deps.config.signupOpen,
           }, err.status);
         }
       },

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../deps.ts';
 import { dismissAllNotifications, dismissNotification } from '../../domain/notifications.ts';
 import { requirePageUser } from '../auth.ts';
-import { safeNext } from './pages-auth.ts';
+import { safeNext } from '../safety.ts';
 
 const wantsJson = (request: FastifyRequest) => request.headers.accept?.includes('application/json') ?? false;
 
