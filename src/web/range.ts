@@ -23,8 +23,8 @@ export function interpretRange(header: string | undefined, size: number): RangeA
     return { kind: 'partial', start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(first);
-  const end = last === '' ? size - 1 : Number(last);
-  if (end < start) return whole;
+  if (last !== '' && Number(last) < start) return whole;
   if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', start, end: Math.min(end, size - 1) };
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  return { kind: 'partial', start, end };
 }
