@@ -21,9 +21,9 @@ export function rawRequest(url: string, chunks: (string | Buffer)[], opts: { tim
   return new Promise((resolve) => {
     const socket = net.connect(Number(port), hostname);
     const received: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
     let finished = false;
-    const finish = (timedOut: boolean) => {
+    const timer = setTimeout(() => finish(true), opts.timeoutMs ?? 10_000);
+    function finish(timedOut: boolean) {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
@@ -33,8 +33,7 @@ export function rawRequest(url: string, chunks: (string | Buffer)[], opts: { tim
       const head = split >= 0 ? text.slice(0, split) : text;
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       resolve({ status, head, body: split >= 0 ? text.slice(split + 4) : '', elapsedMs: Date.now() - started, timedOut });
-    };
-    timer = setTimeout(() => finish(true), opts.timeoutMs ?? 10_000);
+    }
     socket.on('data', (d: Buffer) => received.push(d));
     socket.on('close', () => finish(false));
     socket.on('error', () => finish(false));
