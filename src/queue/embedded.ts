@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { JobQueue, JobRow, Store, TranscodeJob } from '../domain/ports.ts';
 import type { Logger } from '../log.ts';
-import { isProcessAlive } from '../sweep.ts';
+import { childrenDieWithParent } from '../media/spawn.ts';
+import { isProcessAlive, processesMentioning } from '../sweep.ts';
 
 export type JobHandler = (job: TranscodeJob, signal: AbortSignal) => Promise<unknown>;
 
@@ -16,12 +17,30 @@ const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
 const POLL_MS = 1_000;
 
+export interface EmbeddedQueueOptions {
+  /** Whether ffmpeg dies with the worker that started it (see media/spawn.ts). */
+  childrenDieWithParent?: boolean;
+  /** How long a job still run by a dead worker's ffmpeg waits before it is looked at again. */
+  orphanRecheckMs?: number;
+}
+
+/**
+ * Pids of processes still working in a scratch folder of this file (`tmp/job-<pid>-<fileId>-…`,
+ * see domain/transcode.ts): an ffmpeg that outlived its worker. Empty where /proc cannot tell.
+ */
+async function scratchUsers(fileId: string): Promise<number[]> {
+  const scratch = new RegExp(`/job-\\d+-${fileId.replace(/[^\w-]/g, '\\$&')}-[^/]*(/|$)`);
+  return (await processesMentioning((ref) => scratch.test(ref))) ?? [];
+}
+
 /**
  * The embedded queue: a `jobs` table in the application's own database, claimed by in-process
  * worker pools. Workers on this host that died (SIGKILL, crash) are recognised at start by their
  * pid; workers elsewhere by a heartbeat older than 30 s.
  */
-export function createEmbeddedQueue(store: Store, log: Logger) {
+export function createEmbeddedQueue(store: Store, log: Logger, opts: EmbeddedQueueOptions = {}) {
+  const tied = opts.childrenDieWithParent ?? childrenDieWithParent;
+  const orphanRecheckMs = opts.orphanRecheckMs ?? 5_000;
   const wakers = new Set<() => void>();
 
   const queue: JobQueue = {
@@ -54,6 +73,14 @@ export function createEmbeddedQueue(store: Store, log: Logger) {
     const execute = async (job: JobRow, abort: AbortController) => {
       const jobLog = log.child({ jobId: job.id, fileId: job.file_id, workerId });
       try {
+        // Where ffmpeg is not tied to its worker, a dead worker's ffmpeg may still be encoding
+        // this file: a second run would race it for the same outputs. Wait until it has gone.
+        const orphans = tied ? [] : await scratchUsers(job.file_id);
+        if (orphans.length > 0) {
+          jobLog.warn({ pids: orphans }, 'another process still works on this file: job waits');
+          await store.jobs.release(job.id, Date.now() + orphanRecheckMs);
+          return;
+        }
         jobLog.info({ attempt: job.attempts }, 'job started');
         const outcome = await handler({ fileId: job.file_id, generation: job.generation }, abort.signal);
         await store.jobs.remove(job.id);
