@@ -119,7 +119,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     newId: () => randomUUID(),
   };
   for (const [dir, prefix] of [[path.join(config.dataDir, 'tmp'), 'job-'], [path.join(config.dataDir, 'blobs', 'incoming'), 'in-']] as const) {
-    const removed = await sweepDeadProcessEntries(dir, prefix);
+    const removed = await sweepDeadProcessEntries(dir, prefix, log);
     if (removed.length > 0) log.info({ dir, removed }, 'removed leftovers of a process that died');
   }
 
