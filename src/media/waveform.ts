@@ -19,6 +19,57 @@ export function computePeaks(samples: Uint8Array, bars: number): number[] {
   return peaks.map((p) => Math.round((p / loudest) * 100));
 }
 
+/**
+ * computePeaks over bytes that arrive in chunks, in constant memory: the peaks file grows by
+ * 4 KB per second of audio (57 MB for four hours), so it is never held whole. Needs the total
+ * length up front (a stat) to place the slice boundaries exactly where computePeaks puts them.
+ */
+export class PeakAccumulator {
+  private readonly count: number;
+  private readonly peaks: number[] = [];
+  private bar = 0;
+  private barEnd: number;
+  private peak = 0;
+  private index = 0;
+
+  constructor(
+    private readonly length: number,
+    bars: number,
+  ) {
+    this.count = Math.min(bars, length);
+    this.barEnd = this.boundary(1);
+  }
+
+  /** Where slice `b` starts, as computePeaks computes it. */
+  private boundary(b: number): number {
+    return this.count > 0 ? Math.floor((b * this.length) / this.count) : 0;
+  }
+
+  private closeBar(): void {
+    this.peaks.push(this.peak);
+    this.peak = 0;
+    this.bar++;
+    this.barEnd = this.boundary(this.bar + 1);
+  }
+
+  push(chunk: Uint8Array): void {
+    // Bytes beyond the stated length are ignored, as they would be outside computePeaks' buffer.
+    const usable = Math.min(chunk.length, this.length - this.index);
+    for (let j = 0; j < usable; j++, this.index++) {
+      while (this.index >= this.barEnd && this.bar < this.count) this.closeBar();
+      this.peak = Math.max(this.peak, Math.abs((chunk[j] ?? 128) - 128));
+    }
+  }
+
+  finish(): number[] {
+    if (this.length === 0) return [];
+    // The last slice, and any a short read never reached (those stay silent).
+    while (this.bar < this.count) this.closeBar();
+    const loudest = Math.max(1, ...this.peaks);
+    return this.peaks.map((p) => Math.round((p / loudest) * 100));
+  }
+}
+
 /** The bars as SVG rectangles (attributes only: the page's CSP allows no inline styles). */
 export function waveformSvg(peaks: readonly number[], width = 960, height = 120): string {
   if (peaks.length === 0) return '';
