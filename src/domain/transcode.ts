@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { checkInputLimits } from '../media/limits.ts';
 import { findPreset, type Preset } from '../media/presets.ts';
 import { MediaError, type OutputPlan, type ProbeResult } from '../media/types.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
@@ -50,12 +51,17 @@ export async function runTranscodeJob(
     const input = await deps.blobs.openLocal(file.input_key, scratch);
     try {
       const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, input.path);
+      // Probed at upload or just now: either way the limits hold before ffmpeg starts (and the
+      // media layer holds them again while it runs, since a container's duration can lie).
+      const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
+      checkInputLimits(probe, presets, limits);
       written = await deps.media.transcode({
         inputPath: input.path,
         input: probe,
         outputs: plans,
         peaksPath: path.join(scratch, 'peaks.u8'),
         signal: abort.signal,
+        limits,
         onProgress: (percent) => reportProgress(deps, file, job, Math.min(percent, 99), abort),
       });
     } finally {

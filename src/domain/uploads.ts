@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, fromSystemError } from '../errors.ts';
-import { defaultPresetIds, findPreset } from '../media/presets.ts';
-import { MediaError, type ProbeResult } from '../media/types.ts';
+import { checkInputLimits } from '../media/limits.ts';
+import { defaultPresetIds, findPreset, type Preset } from '../media/presets.ts';
+import { MediaError, type MediaErrorKind, type ProbeResult } from '../media/types.ts';
 import { pushEvents, recordEvent } from './events.ts';
 import { displayName, originalName } from './names.ts';
 import { fileEvent, toFileView } from './files.ts';
@@ -41,12 +42,26 @@ const pendingProbe: ProbeResult = { format: '', codec: '', durationMs: 0, sample
 
 export const isProbed = (file: Pick<FileRow, 'input_format'>) => file.input_format !== '';
 
-async function probeUpload(deps: Deps, fileId: string): Promise<ProbeResult> {
+/** Limits get their own codes, so that clients can tell "too long" from "not audio". */
+const refusalCodes: Partial<Record<MediaErrorKind, string>> = {
+  too_long: 'input_too_long',
+  too_large: 'output_too_large',
+  too_many_channels: 'too_many_channels',
+};
+
+/** A media failure as the 422 answer to an upload, with the limit and what was measured. */
+export const refusal = (err: MediaError): AppError =>
+  new AppError(refusalCodes[err.kind] ?? 'unsupported_media', 422, err.message, { reason: err.kind, ...err.facts });
+
+/** Probes the upload and checks it against the limits before any job exists. */
+async function probeUpload(deps: Deps, fileId: string, presets: readonly Preset[]): Promise<ProbeResult> {
   const local = await deps.blobs.openLocal(inputKey(fileId), path.join(deps.config.dataDir, 'tmp'));
   try {
-    return await deps.media.probe(local.path);
+    const probe = await deps.media.probe(local.path);
+    checkInputLimits(probe, presets, deps.config);
+    return probe;
   } catch (err) {
-    if (err instanceof MediaError) throw new AppError(`unsupported_media`, 422, err.message, { reason: err.kind });
+    if (err instanceof MediaError) throw refusal(err);
     throw err;
   } finally {
     await local.release();
@@ -71,7 +86,8 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     if (upload.size === 0) throw new AppError('empty_file', 422, 'The uploaded file is empty.');
     const presetIds = parsePresetIds(upload.presets);
     // With remote storage the upload is not on this machine: the job probes it first instead.
-    const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId) : pendingProbe;
+    const presets = presetIds.flatMap((id) => findPreset(id) ?? []);
+    const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId, presets) : pendingProbe;
     const now = deps.now();
     const file: FileRow = {
       id: upload.fileId,

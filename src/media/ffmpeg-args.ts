@@ -1,4 +1,4 @@
-import { outputSampleRate } from './presets.ts';
+import { outputChannels, outputSampleRate } from './presets.ts';
 import type { OutputPlan, ProbeResult } from './types.ts';
 
 /**
@@ -16,6 +16,9 @@ export function demuxerFromProbe(formatName: string): string | undefined {
   const names = formatName.split(',');
   return allowedDemuxers.find((d) => names.includes(d));
 }
+
+/** The waveform's side output: 8-bit mono at this rate, so one byte per sample. */
+export const PEAKS_SAMPLE_RATE = 4000;
 
 const inputSafety = ['-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(',')];
 
@@ -44,7 +47,7 @@ export function transcodeArgs(inputPath: string, input: ProbeResult, outputs: re
     if (preset.bitRate !== undefined) args.push('-b:a', String(preset.bitRate));
     if (preset.quality !== undefined) args.push('-q:a', String(preset.quality));
     args.push('-ar', String(outputSampleRate(preset, input.sampleRate)));
-    args.push('-ac', String(Math.min(Math.max(input.channels, 1), preset.maxChannels)));
+    args.push('-ac', String(outputChannels(preset, input.channels)));
     if (preset.sampleFormat) {
       // Triangular dither when the conversion lowers the bit depth (24-bit input to 16-bit).
       args.push('-af', 'aresample=dither_method=triangular', '-sample_fmt', preset.sampleFormat);
@@ -55,7 +58,7 @@ export function transcodeArgs(inputPath: string, input: ProbeResult, outputs: re
   }
   if (peaksPath) {
     // 8-bit mono at 4 kHz: enough to draw a waveform, a few MB for an hour, no second decode.
-    args.push('-map', '0:a:0', '-ac', '1', '-ar', '4000', '-c:a', 'pcm_u8', '-f', 'u8', '-y', `file:${peaksPath}`);
+    args.push('-map', '0:a:0', '-ac', '1', '-ar', String(PEAKS_SAMPLE_RATE), '-c:a', 'pcm_u8', '-f', 'u8', '-y', `file:${peaksPath}`);
   }
   return args;
 }

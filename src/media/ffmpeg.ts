@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { computePeaks, WAVEFORM_BARS } from './waveform.ts';
+import { WAVEFORM_BARS } from './waveform.ts';
 import { probeArgs, transcodeArgs } from './ffmpeg-args.ts';
+import { peaksFromFile } from './peaks-file.ts';
 import { ProgressParser } from './progress.ts';
+import { RunGuard } from './run-guard.ts';
 import { spawnTied } from './spawn.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
 import { MediaError, type Media, type TranscodeRequest } from './types.ts';
@@ -50,7 +51,7 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
     },
 
     async waveform(peaksPath) {
-      return computePeaks(await readFile(peaksPath), WAVEFORM_BARS);
+      return peaksFromFile(peaksPath, WAVEFORM_BARS);
     },
 
     transcode(req: TranscodeRequest) {
@@ -61,6 +62,8 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
         let stderr = '';
         let failure: MediaError | undefined;
         const parser = new ProgressParser(req.input.durationMs, req.onProgress);
+        const written = req.outputs.map((o) => o.path).concat(req.peaksPath ?? []);
+        const guard = new RunGuard(req.limits, written, req.input.durationMs);
 
         const kill = (why: MediaError) => {
           failure ??= why;
@@ -76,6 +79,13 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
           clearTimeout(watchdog);
           watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
           parser.push(chunk);
+          // Progress arrives twice a second: the moment to check length and bytes against the limits.
+          const tooLong = guard.checkTime(parser.outTimeMs);
+          if (tooLong) return kill(tooLong);
+          guard.checkBytes().then(
+            (tooLarge) => tooLarge && kill(tooLarge),
+            () => kill(new MediaError('failed', 'The size of the outputs could not be measured.')),
+          );
         });
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
         child.on('error', (err) => kill(new MediaError('failed', `could not start ffmpeg: ${err.message}`)));
@@ -84,7 +94,11 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
           req.signal.removeEventListener('abort', onAbort);
           if (failure) return reject(failure);
           if (code !== 0) return reject(new MediaError('failed', summarizeStderr(stderr)));
-          resolve({ durationMs: Math.round(parser.outTimeMs) });
+          // A run shorter than one progress interval was never measured: do it once at the end.
+          guard.checkFinal(parser.outTimeMs).then(
+            (over) => (over ? reject(over) : resolve({ durationMs: Math.round(parser.outTimeMs) })),
+            reject,
+          );
         });
       });
     },

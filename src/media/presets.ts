@@ -14,6 +14,11 @@ export interface Preset {
   bitRate?: number;
   /** Codec quality (-q:a), when the codec is driven by quality. */
   quality?: number;
+  /**
+   * For quality-driven codecs, the most bits/s the codec can spend: bounds the output size
+   * before a job starts (bit-rate presets use their bit rate, lossless ones PCM).
+   */
+  maxBitRate?: number;
   /** A fixed output sample rate; otherwise the input's, clamped into `allowedRates`. */
   sampleRate?: number;
   allowedRates: readonly number[];
@@ -28,7 +33,7 @@ export interface Preset {
 const mp3Rates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
 const commonRates = [8000, 11025, 16000, 22050, 32000, 44100, 48000] as const;
 
-const mp3 = (id: string, label: string, rate: { bitRate?: number; quality?: number }): Preset => ({
+const mp3 = (id: string, label: string, rate: { bitRate?: number; quality?: number; maxBitRate?: number }): Preset => ({
   id,
   label,
   muxer: 'mp3',
@@ -89,7 +94,8 @@ export const presets: readonly Preset[] = [
   mp3('mp3-128k', 'MP3 128 kbit/s CBR', { bitRate: 128_000 }),
   mp3('mp3-192k', 'MP3 192 kbit/s CBR', { bitRate: 192_000 }),
   mp3('mp3-320k', 'MP3 320 kbit/s CBR', { bitRate: 320_000 }),
-  mp3('mp3-v0', 'MP3 V0 (VBR, ~245 kbit/s)', { quality: 0 }),
+  // 320 kbit/s is the largest frame MPEG-1 Layer III has, so V0 can never exceed it.
+  mp3('mp3-v0', 'MP3 V0 (VBR, ~245 kbit/s)', { quality: 0, maxBitRate: 320_000 }),
   {
     id: 'opus-96k',
     label: 'Opus 96 kbit/s (Ogg)',
@@ -112,6 +118,8 @@ export const presets: readonly Preset[] = [
     mimeType: 'audio/ogg; codecs=vorbis',
     codec: 'libvorbis',
     quality: 5,
+    // q5 aims at ~160 kbit/s (measured ≤ 110 on white noise); q10, the top, is ~500.
+    maxBitRate: 500_000,
     allowedRates: commonRates,
     maxChannels: 2,
     carriesCover: false,
@@ -132,6 +140,13 @@ export const presets: readonly Preset[] = [
   },
 ];
 
+/**
+ * Most input channels accepted. Every preset is at most stereo; ffmpeg 5.1 downmixes 1–8
+ * channels (any layout, or none: it assumes the default one) but fails on 9 or more without a
+ * layout, with only "Failed to inject frame into filter network". We say why at probe time instead.
+ */
+export const MAX_INPUT_CHANNELS = 8;
+
 /** The original application's three outputs, chosen when an upload names none. */
 export const defaultPresetIds: readonly string[] = ['wav-44k-16', 'flac-cd', 'aac-256k'];
 
@@ -147,4 +162,9 @@ export function outputSampleRate(preset: Preset, inputRate: number): number {
   const rates = preset.allowedRates;
   const atLeast = rates.find((r) => r >= inputRate);
   return atLeast ?? rates[rates.length - 1] ?? 48000;
+}
+
+/** The input's channel count, downmixed to what the preset allows. */
+export function outputChannels(preset: Preset, inputChannels: number): number {
+  return Math.min(Math.max(inputChannels, 1), preset.maxChannels);
 }

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { demuxerFromProbe } from './ffmpeg-args.ts';
+import { MAX_INPUT_CHANNELS } from './presets.ts';
 import { MediaError, type ProbeResult } from './types.ts';
 
 interface FfprobeStream {
@@ -49,6 +50,13 @@ export function interpretProbe(json: string): ProbeResult {
   const seconds = Number(parsed.format?.duration ?? audio.duration ?? 0);
   if (!audio.codec_name || sampleRate <= 0 || channels <= 0) {
     throw new MediaError('not_audio', 'The audio stream in this file cannot be decoded.');
+  }
+  if (channels > MAX_INPUT_CHANNELS) {
+    // ffmpeg would fail later with words about its filter graph; say what is wrong with the file.
+    throw new MediaError('too_many_channels', `This file has ${channels} audio channels; Reprise accepts up to ${MAX_INPUT_CHANNELS}.`, {
+      channels,
+      maxChannels: MAX_INPUT_CHANNELS,
+    });
   }
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new MediaError('empty', 'This file contains no audio to transcode (it is empty or truncated).');

@@ -17,6 +17,14 @@ export interface OutputPlan {
   path: string;
 }
 
+/** What one job may take; the transcode enforces both while ffmpeg runs. */
+export interface MediaLimits {
+  /** Longest audio a job may produce (the container's own duration can lie). */
+  maxInputSeconds: number;
+  /** Most bytes the job's outputs and peaks file may take together. */
+  maxOutputBytes: number;
+}
+
 export interface TranscodeRequest {
   inputPath: string;
   input: ProbeResult;
@@ -24,6 +32,7 @@ export interface TranscodeRequest {
   /** Where to write a low-rate mono copy for the waveform, decoded in the same pass. */
   peaksPath?: string;
   signal: AbortSignal;
+  limits: MediaLimits;
   /** Called with 0..100 as ffmpeg reports progress. */
   onProgress(percent: number): void;
 }
@@ -36,13 +45,24 @@ export interface Media {
   waveform(peaksPath: string): Promise<number[]>;
 }
 
-export type MediaErrorKind = 'not_audio' | 'playlist' | 'empty' | 'failed' | 'stalled' | 'canceled';
+export type MediaErrorKind =
+  | 'not_audio'
+  | 'playlist'
+  | 'empty'
+  | 'failed'
+  | 'stalled'
+  | 'canceled'
+  | 'too_long'
+  | 'too_large'
+  | 'too_many_channels';
 
 /** A failure with a message fit to show the file's owner. */
 export class MediaError extends Error {
   constructor(
     readonly kind: MediaErrorKind,
     message: string,
+    /** Numbers behind the message (a limit and what was measured), for API clients. */
+    readonly facts: Readonly<Record<string, number>> = {},
   ) {
     super(message);
     this.name = 'MediaError';
