@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, PageClient } from './helpers/clients.ts';
@@ -209,5 +210,29 @@ describe('hardening: hostile requests get clear answers and never take the serve
       assert.match(new TextDecoder().decode(first?.value), /retry|ready/);
       await new Promise((r) => setTimeout(r, 50));
     }
+  });
+});
+
+describe('a probe that never finishes', () => {
+  it('is killed after STALL_TIMEOUT_SECONDS and the upload refused, nothing kept', async (t) => {
+    // No real file is known to make Debian's ffprobe spin forever, so a program that hangs
+    // stands in for one: what is tested is our timeout, not ffprobe.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-hang-'));
+    const hang = path.join(dir, 'ffprobe-that-hangs');
+    await writeFile(hang, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
+    const srv = await startServer({ FFPROBE_PATH: hang, STALL_TIMEOUT_SECONDS: '1' });
+    t.after(async () => {
+      await srv.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    if (!srv.app.deps.blobs.local) return t.skip('remote storage probes in the job; the same code path');
+    const api = await ApiClient.signUp(srv.url, 'prober');
+    const started = Date.now();
+    const res = await api.upload(await fixtures.wav());
+    assert.equal(res.status, 422, JSON.stringify(res.body));
+    assert.match(res.body.detail ?? '', /took too long/);
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(await count(srv, 'files'), 0);
+    assert.deepEqual(await listStoredBlobs(srv.env, srv.dataDir), []);
   });
 });

@@ -14,16 +14,38 @@ export interface FfmpegOptions {
   stallTimeoutMs: number;
 }
 
-/** Runs a program to completion, collecting stdout and the tail of stderr. */
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** ffprobe's JSON for a sane audio file is a few KB; a crafted one with thousands of streams is not. */
+const MAX_PROBE_OUTPUT = 4 * 1024 * 1024;
+
+/**
+ * Runs a program to completion, collecting stdout and the tail of stderr. A hostile input can make
+ * a demuxer spin or print without end, so the run is killed after `timeoutMs` or `maxStdout`
+ * characters, and says which.
+ */
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; killed?: 'timeout' | 'output' }> {
   return new Promise((resolve, reject) => {
     const child = spawnTied(cmd, args);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let killed: 'timeout' | 'output' | undefined;
+    const stop = (why: 'timeout' | 'output') => {
+      killed ??= why;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (stdout.length > MAX_PROBE_OUTPUT) stop('output');
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, killed });
+    });
   });
 }
 
@@ -42,7 +64,12 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       if (await sniffPlaylist(path)) {
         throw new MediaError('playlist', 'Playlists and concat lists are not accepted: upload the audio file itself.');
       }
-      const { stdout, code } = await run(opts.ffprobePath, probeArgs(path));
+      const { stdout, code, killed } = await run(opts.ffprobePath, probeArgs(path), opts.stallTimeoutMs);
+      if (killed) {
+        throw new MediaError('not_audio', killed === 'timeout'
+          ? 'Reading this file took too long; it is not audio Reprise can read.'
+          : 'This file describes far more streams than an audio file has; it is not audio Reprise can read.');
+      }
       if (code !== 0) {
         // ffprobe's own words name server paths; people get a plain reason instead.
         throw new MediaError('not_audio', 'This file is not audio Reprise can read: its format is unknown or unsupported, or it is truncated or damaged.');

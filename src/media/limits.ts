@@ -1,4 +1,5 @@
 import { PEAKS_SAMPLE_RATE } from './ffmpeg-args.ts';
+import { formatBytes, formatClock } from '../format.ts';
 import { outputChannels, outputSampleRate, type Preset } from './presets.ts';
 import { MediaError, type MediaLimits, type ProbeResult } from './types.ts';
 
@@ -62,24 +63,3 @@ export function checkInputLimits(input: ProbeResult, presets: readonly Preset[],
  * encoder padding (AAC priming, Opus pre-skip) makes a file at exactly the limit end slightly after it.
  */
 export const runtimeCeilingMs = (limits: MediaLimits): number => limits.maxInputSeconds * 1010 + 2000;
-
-/** h:mm:ss, as people read a recording's length. */
-export function formatClock(totalSeconds: number): string {
-  const total = Math.floor(totalSeconds);
-  const h = Math.floor(total / 3600);
-  const m = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
-  const s = String(total % 60).padStart(2, '0');
-  return `${h}:${m}:${s}`;
-}
-
-/** Same units as the web layer's sizes (1024-based), which media code must not import. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}

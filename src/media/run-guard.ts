@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { formatBytes, formatClock, runtimeCeilingMs } from './limits.ts';
+import { formatBytes, formatClock } from '../format.ts';
+import { runtimeCeilingMs } from './limits.ts';
 import { MediaError, type MediaLimits } from './types.ts';
 
 /**

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../domain/ports.ts';
 import { AppError, fromSystemError, titleFor } from '../errors.ts';
-import { formatBytes, renderPage } from './render.ts';
+import { formatBytes } from '../format.ts';
+import { renderPage } from './render.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
 
 /** Maps library errors (multipart limits, CSRF, rate limit, body parsing) onto AppError. */

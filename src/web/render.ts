@@ -4,6 +4,7 @@ import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { listNotifications } from '../domain/notifications.ts';
 import type { Deps } from '../domain/ports.ts';
+import { formatBytes, formatDuration } from '../format.ts';
 
 const views = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
 // autoEscape is Eta's default; stated here because every template relies on it.
@@ -12,25 +13,6 @@ const eta = new Eta({ views, autoEscape: true, cache: process.env.NODE_ENV !== '
 export interface PageContext {
   title: string;
   [key: string]: unknown;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
-
-export function formatDuration(ms: number): string {
-  const total = Math.round(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
 const helpers = { formatBytes, formatDuration };

@@ -3,7 +3,7 @@ import type { Multipart } from '@fastify/multipart';
 import type { Deps, FileRow } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { AppError } from '../errors.ts';
-import { formatBytes } from './render.ts';
+import { formatBytes } from '../format.ts';
 
 /** Room for multipart boundaries and the small fields around the file. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
