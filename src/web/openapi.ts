@@ -22,7 +22,7 @@ export function openApiDocument() {
           summary: 'Create an account (when sign-up is open)',
           security: [],
           requestBody: json(ref('Credentials')),
-          responses: { 201: { description: 'Created', ...json(ref('Account')) }, 403: problem, 409: problem, 422: problem },
+          responses: { 201: { description: 'Created', ...json(ref('Account')) }, 403: problem, 409: problem, 422: problem, 429: problem },
         },
       },
       '/tokens': {
@@ -38,6 +38,8 @@ export function openApiDocument() {
         get: { summary: "List the caller's files", responses: { 200: { description: 'Files', ...json({ type: 'object', properties: { files: { type: 'array', items: ref('File') } } }) }, 401: problem } },
         post: {
           summary: 'Upload an audio file and queue its transcode',
+          description:
+            'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file; 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.',
           requestBody: {
             required: true,
             content: {
@@ -54,7 +56,7 @@ export function openApiDocument() {
               },
             },
           },
-          responses: { 201: { description: 'Queued', ...json(ref('File')) }, 401: problem, 413: problem, 415: problem, 422: problem, 507: problem },
+          responses: { 201: { description: 'Queued', ...json(ref('File')) }, 400: problem, 401: problem, 413: problem, 415: problem, 422: problem, 507: problem },
         },
       },
       '/files/{id}': {
@@ -79,6 +81,16 @@ export function openApiDocument() {
         },
       },
       '/notifications/{id}/dismiss': { parameters: [id('id', 'Notification id')], post: { summary: 'Dismiss one notification', responses: { 200: { description: 'Dismissed', ...json(ref('Notification')) }, ...authErrors } } },
+      '/events': {
+        get: {
+          summary: 'Server-Sent Events for the caller: notification.created, notification.dismissed, file.updated',
+          parameters: [
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'Replay events after this id (a non-negative integer; anything else starts fresh)' },
+            { name: 'lastEventId', in: 'query', required: false, schema: { type: 'string' }, description: 'Same, for clients that cannot set headers' },
+          ],
+          responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: problem, 429: { ...problem, description: 'Too many streams open for this account (EVENT_STREAMS_PER_USER)' } },
+        },
+      },
       '/notifications/dismiss-all': { post: { summary: 'Dismiss every notification', responses: { 200: { description: 'How many were dismissed', ...json({ type: 'object', properties: { dismissed: { type: 'integer' } } }) }, 401: problem } } },
     },
     components: {
