@@ -15,13 +15,14 @@ import { createStore } from './db/store.ts';
 import type { AccountDeps } from './domain/accounts.ts';
 import { EVENT_RETENTION_MS } from './domain/events.ts';
 import type { BlobStore, Deps, JobQueue, PushHub } from './domain/ports.ts';
-import { runTranscodeJob } from './domain/transcode.ts';
 import { argon2Hasher } from './hasher.ts';
 import type { Logger } from './log.ts';
 import { createFfmpegMedia } from './media/ffmpeg.ts';
 import { createMemoryPushHub } from './push/memory.ts';
 import { createPgPushHub } from './push/pg-notify.ts';
-import { createEmbeddedQueue, type JobHandler, type WorkerPool } from './queue/embedded.ts';
+import { dispatcher, unhandledNames, type RunJob } from './jobs/handlers.ts';
+import { jobHandlers } from './jobs/registry.ts';
+import { createEmbeddedQueue, type WorkerPool } from './queue/embedded.ts';
 import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
@@ -56,7 +57,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   let db: Kysely<Database>;
   let queue: JobQueue;
   let push: PushHub;
-  let startPool: (concurrency: number, handler: JobHandler) => Promise<WorkerPool>;
+  let startPool: (concurrency: number, runJob: RunJob) => Promise<WorkerPool>;
+  let namesInQueue: () => Promise<string[]>;
   const store = () => createStore(db);
   if (config.databaseUrl) {
     const url = config.databaseUrl;
@@ -73,6 +75,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     await graphile.migrate();
     queue = graphile.queue;
     startPool = graphile.startWorkers;
+    namesInQueue = graphile.names;
     const hub = createPgPushHub({ pool: pgHandle.pool, newClient: () => new pg.Client({ connectionString: url }), events: store().events, log });
     await hub.start();
     closers.unshift(() => hub.stop());
@@ -83,9 +86,10 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     db = openSqlite(path.join(config.dataDir, 'reprise.sqlite'));
     closers.push(() => db.destroy());
     await migrateToLatest(db);
-    const embedded = createEmbeddedQueue(createStore(db), log);
+    const embedded = createEmbeddedQueue(db, log);
     queue = embedded.queue;
     startPool = embedded.startWorkers;
+    namesInQueue = embedded.names;
     push = createMemoryPushHub();
   }
 
@@ -146,8 +150,15 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       timer.unref();
       return () => clearInterval(timer);
     },
-    startWorkers: async (concurrency) =>
-      concurrency > 0 ? startPool(concurrency, (job, signal) => runTranscodeJob(deps, job, { signal })) : undefined,
+    async startWorkers(concurrency) {
+      if (concurrency <= 0) return undefined;
+      const handlers = jobHandlers(deps);
+      const missing = unhandledNames(await namesInQueue(), handlers);
+      if (missing.length > 0) {
+        throw new StartupError(`the job queue holds jobs this version cannot run (${missing.join(', ')}): run the version that queued them, or remove those jobs`);
+      }
+      return startPool(concurrency, dispatcher(handlers));
+    },
     async close() {
       for (const close of closers) await close();
     },

@@ -53,7 +53,7 @@ describe('cancel and retry', () => {
     assert.equal((await statusOf(api, second.body.id)).status, 'queued');
     assert.equal((await api.json<FileJson>('POST', `/files/${second.body.id}/cancel`)).body.status, 'canceled');
     await api.json('POST', `/files/${first.body.id}/cancel`);
-    const jobs = await srv.app.db.selectFrom('jobs').selectAll().where('file_id', '=', second.body.id).execute();
+    const jobs = await srv.app.db.selectFrom('jobs').selectAll().where('key', '=', `transcode:${second.body.id}:g1`).execute();
     assert.deepEqual(jobs, []);
   });
 });

@@ -6,7 +6,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { JobRow, JobsRepo, Store } from '../src/domain/ports.ts';
+import type { Kysely } from 'kysely';
+import type { Database, JobRow } from '../src/db/schema.ts';
+import type { JobTable } from '../src/queue/embedded-table.ts';
 import { createLogger } from '../src/log.ts';
 import { childrenDieWithParent } from '../src/media/spawn.ts';
 import { createEmbeddedQueue } from '../src/queue/embedded.ts';
@@ -194,11 +196,12 @@ describe('orphaned ffmpeg', () => {
 
   it('embedded queue: without the tie, a job waits while a dead worker\'s ffmpeg still runs its file', { skip: !linux && 'reads /proc' }, async () => {
     const fileId = 'f0e1d2c3-0000-4000-8000-000000000001';
-    const { store, calls } = oneJobStore(fileId);
+    const { table, calls } = oneJobTable(fileId);
     const orphan = holdArg(`file:${os.tmpdir()}/reprise-x/tmp/job-${await deadPid()}-${fileId}-AbC123/aac-256k.m4a`);
-    const embedded = createEmbeddedQueue(store, createLogger('silent'), { childrenDieWithParent: false, orphanRecheckMs: 200 });
+    // The table is in memory, so no database is ever reached through the Kysely handle.
+    const embedded = createEmbeddedQueue({} as Kysely<Database>, createLogger('silent'), { childrenDieWithParent: false, orphanRecheckMs: 200, table });
     const ran: string[] = [];
-    const pool = await embedded.startWorkers(1, async (job) => void ran.push(job.fileId));
+    const pool = await embedded.startWorkers(1, async (_name, payload) => void ran.push((payload as { fileId: string }).fileId));
     try {
       await waitFor('a claim that was handed back', async () => (calls.release >= 2 ? true : undefined), 5_000);
       assert.deepEqual(ran, [], 'not run while the orphan lives');
@@ -212,13 +215,17 @@ describe('orphaned ffmpeg', () => {
   });
 });
 
-/** A jobs table with one queued job, in memory: all the embedded queue asks of its store. */
-function oneJobStore(fileId: string) {
-  const job: JobRow = { id: 1, file_id: fileId, generation: 1, state: 'queued', attempts: 0, locked_by: null, heartbeat_at: null, run_at: 0, created_at: 0 };
+/** A jobs table with one queued transcode job, in memory: all the embedded queue asks of its table. */
+function oneJobTable(fileId: string) {
+  const job: JobRow = {
+    id: 1, name: 'transcode', payload: JSON.stringify({ fileId, generation: 1 }), key: null,
+    state: 'queued', attempts: 0, locked_by: null, heartbeat_at: null, run_at: 0, created_at: 0,
+  };
   const calls = { release: 0, remove: 0 };
   let removed = false;
-  const jobs: JobsRepo = {
+  const table: JobTable = {
     async insert() {},
+    async removeQueued() {},
     async claim(workerId, now) {
       if (removed || job.state !== 'queued' || job.run_at > now) return undefined;
       Object.assign(job, { state: 'running', locked_by: workerId, heartbeat_at: now, attempts: job.attempts + 1 });
@@ -239,7 +246,9 @@ function oneJobStore(fileId: string) {
     async runningLockHolders() {
       return [];
     },
-    async deleteForFile() {},
+    async names() {
+      return ['transcode'];
+    },
   };
-  return { store: { jobs } as unknown as Store, calls };
+  return { table, calls };
 }

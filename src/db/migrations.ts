@@ -1,4 +1,6 @@
-import { PostgresAdapter, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { typedJobs } from './migration-typed-jobs.ts';
+import { serialKey } from './serial.ts';
 
 /**
  * Migrations live in code (not files found at run time) so that they work the same under tsx,
@@ -7,13 +9,6 @@ import { PostgresAdapter, type ColumnDefinitionBuilder, type Kysely, type Migrat
 // Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
-
-/** An auto-incrementing integer key: `serial` on PostgreSQL, `integer … autoincrement` on SQLite. */
-function serialKey(db: AnyDb): ['serial' | 'integer', (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
-  return db.getExecutor().adapter instanceof PostgresAdapter
-    ? ['serial', (c) => c.primaryKey()]
-    : ['integer', (c) => c.primaryKey().autoIncrement()];
-}
 
 const initial: Migration = {
   async up(db: AnyDb) {
@@ -158,6 +153,7 @@ export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_events_waveform': events,
   '0003_worker_heartbeats': workerHeartbeats,
+  '0004_typed_jobs': typedJobs,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -64,8 +64,12 @@ export type JobState = 'queued' | 'running';
 
 export interface JobsTable {
   id: Generated<number>;
-  file_id: string;
-  generation: number;
+  /** A job name from src/jobs/definitions.ts. */
+  name: string;
+  /** The job's payload as JSON, validated when the job is taken. */
+  payload: string;
+  /** A queued job with the same key is replaced instead of added. */
+  key: string | null;
   state: JobState;
   attempts: number;
   locked_by: string | null;

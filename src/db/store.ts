@@ -3,7 +3,6 @@ import type { Store } from '../domain/ports.ts';
 import type { Database } from './schema.ts';
 import { eventsRepo } from './repos/events.ts';
 import { filesRepo } from './repos/files.ts';
-import { jobsRepo } from './repos/jobs.ts';
 import { notificationsRepo } from './repos/notifications.ts';
 import { outputsRepo } from './repos/outputs.ts';
 import { tokensRepo } from './repos/tokens.ts';
@@ -29,7 +28,6 @@ export function createStore(db: Kysely<Database>): Store {
     files: filesRepo(db),
     outputs: outputsRepo(db),
     notifications: notificationsRepo(db),
-    jobs: jobsRepo(db),
     events: eventsRepo(db),
     transaction: (fn) =>
       db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),

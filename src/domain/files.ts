@@ -1,4 +1,5 @@
 import { AppError, notFound } from '../errors.ts';
+import { transcodeKey } from '../jobs/definitions.ts';
 import { findPreset } from '../media/presets.ts';
 import { emit } from './events.ts';
 import type { Deps, FileRow, OutputRow } from './ports.ts';
@@ -93,7 +94,7 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
       { status: 'canceled', updated_at: deps.now(), error: null },
       { statusIn: ['queued', 'running'], generation: file.generation },
     );
-    if (ok) await tx.jobs.deleteForFile(fileId);
+    if (ok) await deps.queue.removeQueued(tx, transcodeKey({ fileId, generation: file.generation }));
     return ok;
   });
   if (!changed) throw new AppError('not_cancelable', 409, `This file is ${file.status}; only queued or running jobs can be canceled.`);
@@ -115,7 +116,8 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
     );
     if (!ok) return false;
     await tx.outputs.deleteForFile(fileId);
-    await deps.queue.enqueue(tx, { fileId, generation });
+    const payload = { fileId, generation };
+    await deps.queue.enqueue(tx, { name: 'transcode', payload }, { key: transcodeKey(payload) });
     return true;
   });
   if (!changed) throw new AppError('not_retryable', 409, `This file is ${file.status}; only failed or canceled jobs can be retried.`);

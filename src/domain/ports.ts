@@ -4,11 +4,12 @@
  */
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
-import type { FileRow, FileStatus, JobRow, NotificationRow, OutputRow, UserRow } from '../db/schema.ts';
+import type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow } from '../db/schema.ts';
+import type { EnqueueOptions, Job, JobPayload } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Media } from '../media/types.ts';
 
-export type { FileRow, FileStatus, JobRow, NotificationRow, OutputRow, UserRow };
+export type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow };
 
 export interface UsersRepo {
   /** Returns false when the username is taken. */
@@ -55,19 +56,6 @@ export interface NotificationsRepo {
   dismissAll(userId: string, now: number): Promise<string[]>;
 }
 
-export interface JobsRepo {
-  insert(job: { fileId: string; generation: number; runAt: number; createdAt: number }): Promise<void>;
-  /** Atomically takes the oldest runnable job for this worker, or returns undefined. */
-  claim(workerId: string, now: number, staleBefore: number): Promise<JobRow | undefined>;
-  heartbeat(workerIds: readonly string[], now: number): Promise<void>;
-  remove(id: number): Promise<void>;
-  release(id: number, runAt: number): Promise<void>;
-  /** Hands back every job held by the given worker ids (workers known to be dead). */
-  releaseHeldBy(workerIds: readonly string[]): Promise<number>;
-  runningLockHolders(): Promise<string[]>;
-  deleteForFile(fileId: string): Promise<void>;
-}
-
 export interface EventsRepo {
   insert(event: { userId: string; type: PushEvent['type']; data: object; createdAt: number }): Promise<number>;
   /** The user's events after `afterId`, oldest first: what a reconnecting stream missed. */
@@ -82,7 +70,6 @@ export interface Store {
   files: FilesRepo;
   outputs: OutputsRepo;
   notifications: NotificationsRepo;
-  jobs: JobsRepo;
   events: EventsRepo;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
@@ -107,14 +94,13 @@ export interface BlobStore {
   deletePrefix(prefix: string): Promise<void>;
 }
 
-export interface TranscodeJob {
-  fileId: string;
-  generation: number;
-}
+export type TranscodeJob = JobPayload<'transcode'>;
 
 export interface JobQueue {
-  /** Enqueues inside the caller's transaction: no job without its file row, and the reverse. */
-  enqueue(tx: Store, job: TranscodeJob): Promise<void>;
+  /** Enqueues inside the caller's transaction: no job without the change it belongs to, and the reverse. */
+  enqueue(tx: Store, job: Job, opts?: EnqueueOptions): Promise<void>;
+  /** Inside the caller's transaction, drops a job with this key that has not started yet. */
+  removeQueued(tx: Store, key: string): Promise<void>;
 }
 
 export interface PushEvent {

@@ -6,6 +6,7 @@ import { defaultPresetIds, findPreset, type Preset } from '../media/presets.ts';
 import { MediaError, type MediaErrorKind, type ProbeResult } from '../media/types.ts';
 import { pushEvents, recordEvent } from './events.ts';
 import { displayName, originalName } from './names.ts';
+import { transcodeKey } from '../jobs/definitions.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRow } from './ports.ts';
 
@@ -113,7 +114,8 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     };
     const event = await deps.store.transaction(async (tx) => {
       await tx.files.insert(file);
-      await deps.queue.enqueue(tx, { fileId: file.id, generation: file.generation });
+      const payload = { fileId: file.id, generation: file.generation };
+      await deps.queue.enqueue(tx, { name: 'transcode', payload }, { key: transcodeKey(payload) });
       return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [])));
     });
     pushEvents(deps, [event]);

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { JobQueue, JobRow, Store, TranscodeJob } from '../domain/ports.ts';
+import type { Kysely } from 'kysely';
+import type { Database, JobRow } from '../db/schema.ts';
+import { kyselyOf } from '../db/store.ts';
+import type { JobQueue } from '../domain/ports.ts';
+import { decodeJob, InvalidJob, type Job } from '../jobs/definitions.ts';
+import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
 import { childrenDieWithParent } from '../media/spawn.ts';
 import { isProcessAlive, processesMentioning } from '../sweep.ts';
-
-export type JobHandler = (job: TranscodeJob, signal: AbortSignal) => Promise<unknown>;
+import { jobTable, type JobTable } from './embedded-table.ts';
 
 export interface WorkerPool {
   readonly workerId: string;
@@ -22,7 +26,14 @@ export interface EmbeddedQueueOptions {
   childrenDieWithParent?: boolean;
   /** How long a job still run by a dead worker's ffmpeg waits before it is looked at again. */
   orphanRecheckMs?: number;
+  /** The table's protocol; tests pass an in-memory one. */
+  table?: JobTable;
+  /** Pids still working on a job's behalf (default: processes in a transcode's scratch). */
+  orphansOf?: (job: Job) => Promise<number[]>;
 }
+
+/** Only transcodes start ffmpeg; other jobs never wait for an orphan. */
+const orphansOf = (job: Job) => (job.name === 'transcode' ? scratchUsers(job.payload.fileId) : Promise.resolve([]));
 
 /**
  * Pids of processes still working in a scratch folder of this file (`tmp/job-<pid>-<fileId>-…`,
@@ -38,31 +49,35 @@ async function scratchUsers(fileId: string): Promise<number[]> {
  * worker pools. Workers on this host that died (SIGKILL, crash) are recognised at start by their
  * pid; workers elsewhere by a heartbeat older than 30 s.
  */
-export function createEmbeddedQueue(store: Store, log: Logger, opts: EmbeddedQueueOptions = {}) {
+export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: EmbeddedQueueOptions = {}) {
+  const table = opts.table ?? jobTable(db);
   const tied = opts.childrenDieWithParent ?? childrenDieWithParent;
   const orphanRecheckMs = opts.orphanRecheckMs ?? 5_000;
   const wakers = new Set<() => void>();
 
   const queue: JobQueue = {
-    async enqueue(tx, job) {
+    async enqueue(tx, job, options = {}) {
       const now = Date.now();
-      await tx.jobs.insert({ fileId: job.fileId, generation: job.generation, runAt: now, createdAt: now });
+      await table.insert(kyselyOf(tx), { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now });
       // The claim query queues behind this transaction on the database connection, so waking now is safe.
       setImmediate(() => wakers.forEach((wake) => wake()));
+    },
+    async removeQueued(tx, key) {
+      await table.removeQueued(kyselyOf(tx), key);
     },
   };
 
   async function releaseDeadLocalWorkers(): Promise<void> {
-    const holders = await store.jobs.runningLockHolders();
+    const holders = await table.runningLockHolders();
     const dead = holders.filter((id) => {
       const [host, pid] = id.split(':');
       return host === os.hostname() && Number(pid) !== process.pid && !isProcessAlive(Number(pid));
     });
-    const released = await store.jobs.releaseHeldBy(dead);
+    const released = await table.releaseHeldBy(dead);
     if (released > 0) log.warn({ released, dead }, 'requeued jobs of workers that died');
   }
 
-  async function startWorkers(concurrency: number, handler: JobHandler): Promise<WorkerPool> {
+  async function startWorkers(concurrency: number, runJob: RunJob): Promise<WorkerPool> {
     const workerId = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     await releaseDeadLocalWorkers();
     const running = new Map<number, AbortController>();
@@ -70,27 +85,34 @@ export function createEmbeddedQueue(store: Store, log: Logger, opts: EmbeddedQue
     let stopping = false;
     let filling = false;
 
-    const execute = async (job: JobRow, abort: AbortController) => {
-      const jobLog = log.child({ jobId: job.id, fileId: job.file_id, workerId });
+    const execute = async (row: JobRow, abort: AbortController) => {
+      const jobLog = log.child({ jobId: row.id, job: row.name, workerId });
       try {
+        const job = decodeJob(row.name, JSON.parse(row.payload) as unknown);
         // Where ffmpeg is not tied to its worker, a dead worker's ffmpeg may still be encoding
         // this file: a second run would race it for the same outputs. Wait until it has gone.
-        const orphans = tied ? [] : await scratchUsers(job.file_id);
+        const orphans = tied ? [] : await (opts.orphansOf ?? orphansOf)(job);
         if (orphans.length > 0) {
-          jobLog.warn({ pids: orphans }, 'another process still works on this file: job waits');
-          await store.jobs.release(job.id, Date.now() + orphanRecheckMs);
+          jobLog.warn({ pids: orphans }, 'another process still works on this job: it waits');
+          await table.release(row.id, Date.now() + orphanRecheckMs);
           return;
         }
-        jobLog.info({ attempt: job.attempts }, 'job started');
-        const outcome = await handler({ fileId: job.file_id, generation: job.generation }, abort.signal);
-        await store.jobs.remove(job.id);
+        jobLog.info({ attempt: row.attempts, payload: job.payload }, 'job started');
+        const outcome = await runJob(job.name, job.payload, { signal: abort.signal, attempt: row.attempts });
+        await table.remove(row.id);
         jobLog.info({ outcome }, 'job finished');
       } catch (err) {
+        if (err instanceof InvalidJob || err instanceof SyntaxError) {
+          // Retrying cannot make a malformed job valid: drop it, loudly.
+          jobLog.error({ err, payload: row.payload.slice(0, 500) }, 'invalid job dropped');
+          await table.remove(row.id).catch(() => undefined);
+          return;
+        }
         // Aborted by shutdown, or the handler itself broke: hand the job back for another try.
         jobLog.warn({ err }, 'job handed back');
-        await store.jobs.release(job.id, Date.now() + (abort.signal.aborted ? 0 : 5_000)).catch(() => undefined);
+        await table.release(row.id, Date.now() + (abort.signal.aborted ? 0 : 5_000)).catch(() => undefined);
       } finally {
-        running.delete(job.id);
+        running.delete(row.id);
       }
     };
 
@@ -100,7 +122,7 @@ export function createEmbeddedQueue(store: Store, log: Logger, opts: EmbeddedQue
       try {
         while (!stopping && running.size < concurrency) {
           const now = Date.now();
-          const job = await store.jobs.claim(workerId, now, now - STALE_MS);
+          const job = await table.claim(workerId, now, now - STALE_MS);
           if (!job) break;
           const abort = new AbortController();
           running.set(job.id, abort);
@@ -123,7 +145,7 @@ export function createEmbeddedQueue(store: Store, log: Logger, opts: EmbeddedQue
     wakers.add(wake);
     const poll = setInterval(wake, POLL_MS);
     const heartbeat = setInterval(() => {
-      store.jobs.heartbeat([workerId], Date.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+      table.heartbeat([workerId], Date.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
     }, HEARTBEAT_MS);
     wake();
     log.info({ workerId, concurrency }, 'worker pool started');
@@ -142,5 +164,5 @@ export function createEmbeddedQueue(store: Store, log: Logger, opts: EmbeddedQue
     };
   }
 
-  return { queue, startWorkers };
+  return { queue, startWorkers, names: () => table.names() };
 }

@@ -4,12 +4,12 @@ import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerE
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { kyselyOf } from '../db/store.ts';
-import type { JobQueue, TranscodeJob } from '../domain/ports.ts';
+import type { JobQueue } from '../domain/ports.ts';
+import { InvalidJob, jobNames } from '../jobs/definitions.ts';
+import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
-import type { JobHandler, WorkerPool } from './embedded.ts';
+import type { WorkerPool } from './embedded.ts';
 import { startLiveness, type Liveness } from './liveness.ts';
-
-const TASK = 'transcode';
 
 /**
  * The scale-out queue: graphile-worker on the application's PostgreSQL. Jobs are added with
@@ -18,17 +18,26 @@ const TASK = 'transcode';
  */
 export function createGraphileQueue(pool: pg.Pool, log: Logger) {
   const queue: JobQueue = {
-    async enqueue(tx, job) {
-      await sql`SELECT graphile_worker.add_job(${TASK}, ${JSON.stringify(job)}::json, job_key := ${`file:${job.fileId}:g${job.generation}`}, max_attempts := 25)`.execute(
+    async enqueue(tx, job, options = {}) {
+      const runAt = options.runAt === undefined ? null : new Date(options.runAt).toISOString();
+      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25)`.execute(
         kyselyOf(tx),
       );
     },
+    async removeQueued(tx, key) {
+      // remove_job deletes an unlocked job; a running one is left to notice on its own.
+      await sql`SELECT graphile_worker.remove_job(${key})`.execute(kyselyOf(tx));
+    },
   };
+
+  /** Task names present in the queue, for the start-up check that each has a handler. */
+  const names = async () =>
+    (await pool.query<{ task_identifier: string }>('SELECT DISTINCT task_identifier FROM graphile_worker.jobs')).rows.map((r) => r.task_identifier);
 
   /** Creates graphile-worker's schema; web processes call it too, since they enqueue. */
   const migrate = () => runMigrations({ pgPool: pool, logger: quietLogger(log) });
 
-  async function startWorkers(concurrency: number, handler: JobHandler): Promise<WorkerPool> {
+  async function startWorkers(concurrency: number, runJob: RunJob): Promise<WorkerPool> {
     // Jobs are locked by the worker POOL id, known only from the pool:create event: listen on
     // our own emitter before run() starts so the event cannot be missed.
     const events: WorkerEvents = new EventEmitter() as WorkerEvents;
@@ -46,15 +55,24 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
       events,
       logger: quietLogger(log),
       gracefulShutdownAbortTimeout: 10_000,
-      taskList: {
-        [TASK]: async (payload, helpers) => {
-          const job = payload as TranscodeJob;
-          const jobLog = log.child({ jobId: helpers.job.id, fileId: job.fileId, workerId: poolId, attempt: helpers.job.attempts });
-          jobLog.info('job started');
-          const outcome = await handler(job, helpers.abortSignal);
-          jobLog.info({ outcome }, 'job finished');
-        },
-      },
+      // One task per job name; graphile-worker only takes jobs whose name it has a task for.
+      taskList: Object.fromEntries(
+        jobNames.map((name) => [
+          name,
+          async (payload: unknown, helpers: { job: { id: string; attempts: number }; abortSignal?: AbortSignal }) => {
+            const jobLog = log.child({ jobId: helpers.job.id, job: name, workerId: poolId, attempt: helpers.job.attempts });
+            jobLog.info({ payload }, 'job started');
+            try {
+              const outcome = await runJob(name, payload, { signal: helpers.abortSignal ?? new AbortController().signal, attempt: helpers.job.attempts });
+              jobLog.info({ outcome }, 'job finished');
+            } catch (err) {
+              // Retrying cannot make a malformed job valid: complete it, loudly.
+              if (err instanceof InvalidJob) return jobLog.error({ err }, 'invalid job dropped');
+              throw err;
+            }
+          },
+        ]),
+      ),
     });
     log.info({ workerId: poolId, concurrency }, 'graphile worker pool started');
     return {
@@ -72,7 +90,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
     };
   }
 
-  return { queue, migrate, startWorkers };
+  return { queue, migrate, startWorkers, names };
 }
 
 /** graphile-worker's own logger, routed into pino: warnings and errors as such, the rest as debug. */

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * Every kind of background job, by name, with the one payload shape it carries. A payload is
+ * validated where it leaves a queue: rows written by an older or newer version, or by hand, are
+ * refused with a clear log line instead of reaching a handler half-formed.
+ */
+export const jobPayloads = {
+  /** Transcode one generation of a file (a retry is a new generation). */
+  transcode: z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
+} as const;
+
+export type JobName = keyof typeof jobPayloads;
+export type JobPayload<N extends JobName> = z.infer<(typeof jobPayloads)[N]>;
+
+/** A job as it enters or leaves a queue: its name and a payload of that name's shape. */
+export type Job = { [N in JobName]: { name: N; payload: JobPayload<N> } }[JobName];
+
+export const jobNames = Object.keys(jobPayloads) as JobName[];
+
+export const isJobName = (name: string): name is JobName => Object.hasOwn(jobPayloads, name);
+
+export class InvalidJob extends Error {
+  constructor(readonly jobName: string, reason: string) {
+    super(`job "${jobName}": ${reason}`);
+    this.name = 'InvalidJob';
+  }
+}
+
+/** Checks a name and payload taken off a queue; throws InvalidJob when either is wrong. */
+export function decodeJob(name: string, payload: unknown): Job {
+  if (!isJobName(name)) throw new InvalidJob(name, 'no such job type in this version');
+  const parsed = jobPayloads[name].safeParse(payload);
+  if (!parsed.success) throw new InvalidJob(name, `bad payload (${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')})`);
+  return { name, payload: parsed.data } as Job;
+}
+
+/** Options of one enqueue. */
+export interface EnqueueOptions {
+  /** Not before this time (ms since epoch); default now. */
+  runAt?: number;
+  /**
+   * A job with the same key that has not started yet is replaced rather than added: a second
+   * enqueue for the same thing (a retried transaction, a double click) is one job.
+   */
+  key?: string;
+}
+
+/** The key a transcode job runs under: one per file generation. */
+export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileId}:g${p.generation}`;

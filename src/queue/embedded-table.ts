@@ -1,0 +1,97 @@
+import type { Kysely } from 'kysely';
+import type { Database, JobRow } from '../db/schema.ts';
+
+/**
+ * The embedded queue's table and its claim protocol. This belongs to the queue backend, not to
+ * the domain Store: domain code only ever enqueues, through the JobQueue port.
+ */
+export interface JobTable {
+  /** Adds a job inside `db` (the caller's open transaction); a key replaces a queued twin. */
+  insert(db: Kysely<Database>, job: { name: string; payload: unknown; key: string | null; runAt: number; createdAt: number }): Promise<void>;
+  /** Removes a job with this key that has not started. Running ones notice by their own means. */
+  removeQueued(db: Kysely<Database>, key: string): Promise<void>;
+  /** Atomically takes the oldest runnable job for this worker, or returns undefined. */
+  claim(workerId: string, now: number, staleBefore: number): Promise<JobRow | undefined>;
+  heartbeat(workerIds: readonly string[], now: number): Promise<void>;
+  remove(id: number): Promise<void>;
+  release(id: number, runAt: number): Promise<void>;
+  releaseHeldBy(workerIds: readonly string[]): Promise<number>;
+  runningLockHolders(): Promise<string[]>;
+  /** Every job name present, for the start-up check that each has a handler. */
+  names(): Promise<string[]>;
+}
+
+export function jobTable(root: Kysely<Database>): JobTable {
+  return {
+    async insert(db, j) {
+      if (j.key !== null) await db.deleteFrom('jobs').where('key', '=', j.key).where('state', '=', 'queued').execute();
+      await db
+        .insertInto('jobs')
+        .values({
+          name: j.name,
+          payload: JSON.stringify(j.payload),
+          key: j.key,
+          state: 'queued',
+          attempts: 0,
+          locked_by: null,
+          heartbeat_at: null,
+          run_at: j.runAt,
+          created_at: j.createdAt,
+        })
+        .execute();
+    },
+    async removeQueued(db, key) {
+      await db.deleteFrom('jobs').where('key', '=', key).where('state', '=', 'queued').execute();
+    },
+    claim(workerId, now, staleBefore) {
+      // One statement, so two pools sharing the database can never take the same job.
+      return root
+        .updateTable('jobs')
+        .set((eb) => ({ state: 'running', locked_by: workerId, heartbeat_at: now, attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where((w) =>
+              w.or([
+                w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
+                w.and([w('state', '=', 'running'), w('heartbeat_at', '<', staleBefore)]),
+              ]),
+            )
+            .orderBy('run_at')
+            .orderBy('id')
+            .limit(1),
+        )
+        .returningAll()
+        .executeTakeFirst();
+    },
+    async heartbeat(workerIds, now) {
+      if (workerIds.length === 0) return;
+      await root.updateTable('jobs').set({ heartbeat_at: now }).where('locked_by', 'in', workerIds).execute();
+    },
+    async remove(id) {
+      await root.deleteFrom('jobs').where('id', '=', id).execute();
+    },
+    async release(id, runAt) {
+      await root.updateTable('jobs').set({ state: 'queued', locked_by: null, heartbeat_at: null, run_at: runAt }).where('id', '=', id).execute();
+    },
+    async releaseHeldBy(workerIds) {
+      if (workerIds.length === 0) return 0;
+      const result = await root
+        .updateTable('jobs')
+        .set({ state: 'queued', locked_by: null, heartbeat_at: null })
+        .where('state', '=', 'running')
+        .where('locked_by', 'in', workerIds)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async runningLockHolders() {
+      const rows = await root.selectFrom('jobs').select('locked_by').distinct().where('state', '=', 'running').execute();
+      return rows.flatMap((r) => (r.locked_by ? [r.locked_by] : []));
+    },
+    async names() {
+      const rows = await root.selectFrom('jobs').select('name').distinct().execute();
+      return rows.map((r) => r.name);
+    },
+  };
+}
