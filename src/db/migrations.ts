@@ -1,4 +1,5 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { managedTokens } from './migration-managed-tokens.ts';
 import { typedJobs } from './migration-typed-jobs.ts';
 import { serialKey } from './serial.ts';
 
@@ -154,6 +155,7 @@ export const migrations: Record<string, Migration> = {
   '0002_events_waveform': events,
   '0003_worker_heartbeats': workerHeartbeats,
   '0004_typed_jobs': typedJobs,
+  '0005_managed_tokens': managedTokens,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -18,9 +18,18 @@ export interface SessionsTable {
 export interface ApiTokensTable {
   id: string;
   user_id: string;
+  /** SHA-256 of the token, hex: the token itself is shown once and never stored. */
   token_hash: string;
+  /** What its owner called it; tokens from before names existed are 'API token'. */
+  name: string;
+  /** The token's first characters, to recognise it in a list; '' for tokens from before prefixes. */
+  prefix: string;
   created_at: number;
   last_used_at: number | null;
+  /** Past this instant the token answers 401; null: never expires. */
+  expires_at: number | null;
+  /** 1: the token may only read (GET/HEAD); 0: full access. */
+  read_only: number;
 }
 
 export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';

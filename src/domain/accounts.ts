@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { Deps } from './ports.ts';
 
@@ -65,18 +64,4 @@ export async function logIn(
   }
   if (!(await deps.hasher.verify(user.password_hash, input.password))) throw invalidLogin();
   return { id: user.id, username: user.username };
-}
-
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
-/** Issues an API bearer token; only its hash is stored. */
-export async function issueToken(deps: AccountDeps, userId: string): Promise<string> {
-  const token = `rp_${randomBytes(32).toString('base64url')}`;
-  await deps.store.tokens.create({ id: deps.newId(), userId, tokenHash: hashToken(token), createdAt: deps.now() });
-  return token;
-}
-
-export async function userIdForToken(deps: Pick<Deps, 'store' | 'now'>, token: string): Promise<string | undefined> {
-  if (!token.startsWith('rp_')) return undefined;
-  return deps.store.tokens.userIdFor(hashToken(token), deps.now());
 }

@@ -18,10 +18,28 @@ export interface UsersRepo {
   findById(id: string): Promise<UserRow | undefined>;
 }
 
+/** An API token as its owner sees it: everything but the secret (never stored) and its hash. */
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  /** The token's first characters; '' for tokens issued before prefixes were kept. */
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  /** Epoch ms after which the token is refused; null: never. */
+  expiresAt: number | null;
+  readOnly: boolean;
+}
+
 export interface TokensRepo {
-  create(token: { id: string; userId: string; tokenHash: string; createdAt: number }): Promise<void>;
-  /** The owning user's id, or undefined for an unknown (or revoked) token. */
-  userIdFor(tokenHash: string, now: number): Promise<string | undefined>;
+  create(token: Omit<ApiToken, 'lastUsedAt'> & { tokenHash: string }): Promise<void>;
+  /** The token with this hash if it exists and has not expired at `now` (also notes its use). */
+  findUsable(tokenHash: string, now: number): Promise<ApiToken | undefined>;
+  /** The user's tokens, newest first, expired ones included. */
+  listForUser(userId: string): Promise<ApiToken[]>;
+  /** Deletes the user's token; false when the user has no token with this id. */
+  deleteForUser(userId: string, id: string): Promise<boolean>;
 }
 
 export interface FileGuard {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { userIdForToken } from '../domain/accounts.ts';
 import type { Deps } from '../domain/ports.ts';
+import { grantForToken } from '../domain/tokens.ts';
 import { AppError } from '../errors.ts';
 
 /** Pages: a signed-in session, or a redirect to the login page that comes back here after. */
@@ -17,25 +17,32 @@ export function requirePageUser(deps: Deps) {
   };
 }
 
+const isRead = (request: FastifyRequest) => request.method === 'GET' || request.method === 'HEAD';
+
 /**
  * API: a bearer token. A browser session also works for reads (GET/HEAD), so pages can use the
  * API for downloads and live data; writes with a cookie alone are refused, which keeps the API
- * outside the reach of cross-site requests without needing CSRF tokens.
+ * outside the reach of cross-site requests without needing CSRF tokens. A read-only token is
+ * likewise refused on anything but GET/HEAD. The token is looked up on every request (no cache),
+ * so revoking or expiry takes effect at once on every web process.
  */
 export function requireApiUser(deps: Deps) {
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const userId = match?.[1] ? await userIdForToken(deps, match[1]) : undefined;
-      const user = userId ? await deps.store.users.findById(userId) : undefined;
-      if (!user) throw new AppError('invalid_token', 401, 'The bearer token is missing, malformed, revoked or unknown.');
+      const grant = match?.[1] ? await grantForToken(deps, match[1]) : undefined;
+      const user = grant ? await deps.store.users.findById(grant.userId) : undefined;
+      if (!grant || !user) throw new AppError('invalid_token', 401, 'The bearer token is missing, malformed, expired, revoked or unknown.');
+      if (grant.readOnly && !isRead(request)) {
+        throw new AppError('read_only_token', 403, 'This token is read-only: it can only read (GET). Use a token with full access to change anything.');
+      }
       request.userId = user.id;
       request.username = user.username;
       return;
     }
     const sessionUser = request.session.get('userId');
-    if (sessionUser && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (sessionUser && isRead(request)) {
       const user = await deps.store.users.findById(sessionUser);
       if (user) {
         request.userId = user.id;

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../deps.ts';
-import { issueToken, logIn, signUp } from '../../domain/accounts.ts';
+import { logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
+import { createToken, issuePasswordToken, listTokens, revokeToken, type TokenInput } from '../../domain/tokens.ts';
 import { defaultPresetIds, presets } from '../../media/presets.ts';
 import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
@@ -13,6 +14,7 @@ import { receiveUpload } from '../upload.ts';
 
 type IdParams = { Params: { id: string } };
 type Credentials = { Body: { username?: unknown; password?: unknown } | undefined };
+type TokenRequest = { Body: ({ username?: unknown; password?: unknown } & TokenInput) | undefined };
 
 /** The versioned JSON API: everything the pages do, for programs. */
 export function apiRoutes(app: App, throttles: Throttles) {
@@ -43,18 +45,33 @@ export function apiRoutes(app: App, throttles: Throttles) {
       return reply.status(201).send({ id: user.id, username: user.username });
     });
 
-    server.post<Credentials>('/tokens', async (request, reply) => {
+    // One route, two meanings, told apart by the Authorization header: a caller that presents a
+    // token makes a named token (read-only tokens are refused like any write); a caller with
+    // none exchanges a username and password, throttled like the sign-in form. A cookie alone
+    // never makes a token here: the settings page does that with a CSRF-checked form.
+    const authenticate = requireApiUser(deps);
+    server.post<TokenRequest>('/tokens', async (request, reply) => {
       const body = request.body ?? {};
+      if (request.headers.authorization !== undefined) {
+        await authenticate(request);
+        return reply.status(201).send(await createToken(deps, request.userId, body));
+      }
       await throttles.beforeLogin(request, reply, body.username);
       const user = await logIn(accountDeps, body).catch(async (err: unknown) => {
         if (err instanceof AppError && err.status === 401) await throttles.loginFailed(request, body.username);
         throw err;
       });
-      return reply.status(201).send({ token: await issueToken(accountDeps, user.id), tokenType: 'Bearer' });
+      return reply.status(201).send({ token: await issuePasswordToken(deps, user.id), tokenType: 'Bearer' });
     });
 
     await server.register(async (authed) => {
       authed.addHook('preHandler', requireApiUser(deps));
+
+      authed.get('/tokens', async (request) => ({ tokens: await listTokens(deps, request.userId) }));
+      authed.delete<IdParams>('/tokens/:id', async (request, reply) => {
+        await revokeToken(deps, request.userId, request.params.id);
+        return reply.status(204).send();
+      });
 
       authed.get('/files', async (request) => ({ files: await listFiles(deps, request.userId) }));
 
