@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.ts';
 import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
+import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
@@ -102,6 +103,7 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   await server.register(authPages(app, throttles));
   await server.register(filePages(app));
   await server.register(notificationPages(app));
+  await server.register(settingsPages(app));
   await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
   await server.register(eventRoutes(app), { prefix: '/api/v1' });
   return server;
