@@ -27,11 +27,24 @@ export function openApiDocument() {
       },
       '/tokens': {
         post: {
-          summary: 'Exchange username and password for a bearer token',
-          security: [],
-          requestBody: json(ref('Credentials')),
-          responses: { 201: { description: 'Token issued', ...json({ type: 'object', properties: { token: { type: 'string' }, tokenType: { const: 'Bearer' } } }) }, 401: problem, 429: problem },
+          summary: 'Create a named token (with a bearer token), or exchange username and password for one (without)',
+          description:
+            'With an Authorization header: a named token, optionally expiring and read-only; read-only tokens get 403 read_only_token here; 422 invalid_token_name, invalid_expiry or invalid_read_only. Without one: the username/password exchange, limited like sign-in (429), issuing a full-access token named "Password exchange". The token is in this answer only; only its hash is stored.',
+          security: [{ bearer: [] }, {}],
+          requestBody: json({ oneOf: [ref('NewTokenRequest'), ref('Credentials')] }),
+          responses: {
+            201: { description: 'Token issued', ...json({ oneOf: [ref('NewToken'), { type: 'object', properties: { token: { type: 'string' }, tokenType: { const: 'Bearer' } } }] }) },
+            401: problem,
+            403: problem,
+            422: problem,
+            429: problem,
+          },
         },
+        get: { summary: "The caller's tokens, newest first (never the tokens themselves)", responses: { 200: { description: 'Tokens', ...json({ type: 'object', properties: { tokens: { type: 'array', items: ref('Token') } } }) }, 401: problem } },
+      },
+      '/tokens/{id}': {
+        parameters: [id('id', 'Token id')],
+        delete: { summary: 'Revoke a token: it answers 401 from the next request on', responses: { 204: { description: 'Revoked' }, ...authErrors, 403: problem } },
       },
       '/presets': { get: { summary: 'List output presets', security: [], responses: { 200: { description: 'Presets', ...json({ type: 'object', properties: { presets: { type: 'array', items: ref('Preset') } } }) } } } },
       '/files': {
@@ -101,6 +114,16 @@ export function openApiDocument() {
       schemas: {
         Credentials: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string', minLength: 8 } } },
         Account: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' } } },
+        NewTokenRequest: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, expiresInDays: { type: 'integer', minimum: 1, maximum: 3650, description: 'Absent: never expires' }, readOnly: { type: 'boolean', default: false, description: 'Only GET/HEAD; anything else answers 403 read_only_token' } },
+        },
+        Token: {
+          type: 'object',
+          properties: { id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string', description: "The token's first 10 characters ('' for tokens issued before prefixes were kept)" }, createdAt: { type: 'string', format: 'date-time' }, lastUsedAt: { type: ['string', 'null'], format: 'date-time', description: 'To the minute' }, expiresAt: { type: ['string', 'null'], format: 'date-time' }, expired: { type: 'boolean' }, readOnly: { type: 'boolean' } },
+        },
+        NewToken: { allOf: [ref('Token'), { type: 'object', properties: { token: { type: 'string', description: 'Shown only in this answer' } } }] },
         Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' }, instance: { type: 'string' } } },
         Preset: {
           type: 'object',
