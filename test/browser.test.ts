@@ -183,4 +183,48 @@ describe('in a real browser', () => {
     await tabA.goto(`${srv.url}/files`);
     assert.match(tabA.url(), /\/login\?next=/);
   });
+
+  it('manages API tokens on the settings page: create, copy once, revoke', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    try {
+      const page = await context.newPage();
+      await signUp(page, srv.url, 'sam');
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.waitForURL(`${srv.url}/settings`);
+      assert.equal(await page.getByText('No tokens yet').count(), 1);
+      await page.getByLabel('Name').fill('Home backup');
+      await page.getByLabel('Expires').selectOption('30');
+      await page.getByLabel(/Read-only/).check();
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const token = await page.locator('[data-new-token]').inputValue();
+      assert.match(token, /^rp_[A-Za-z0-9_-]{43}$/);
+      const row = page.locator('table.tokens tbody tr');
+      assert.equal(await row.count(), 1);
+      assert.match((await row.textContent()) ?? '', new RegExp(`Home backup\\s*${token.slice(0, 10)}….*Read-only`, 's'));
+      await screenshot(page, 'settings-token-created');
+      const api = (method: string) => fetch(`${srv.url}/api/v1/files`, { method, headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await api('GET')).status, 200);
+      assert.equal((await api('POST')).status, 403, 'read-only');
+
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await context.storageState() });
+      try {
+        const small = await phone.newPage();
+        await small.goto(`${srv.url}/settings`);
+        assert.equal(await small.locator('[data-new-token]').count(), 0, 'the token is shown once only');
+        const overflow = await small.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+        await screenshot(small, 'settings-phone');
+      } finally {
+        await phone.close();
+      }
+
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Revoke Home backup' }).click();
+      await page.getByText('The token was revoked').waitFor();
+      assert.equal(await page.getByText('No tokens yet').count(), 1);
+      assert.equal((await api('GET')).status, 401);
+    } finally {
+      await context.close();
+    }
+  });
 });
