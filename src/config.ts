@@ -50,6 +50,13 @@ const schema = z.object({
   MAX_INPUT_SECONDS: z.coerce.number().positive().default(4 * 3600),
   MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
   EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(8),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated seconds between attempts, e.g. 5,300,1800')
+    .default('5,300,1800,7200,18000,36000,36000'),
+  WEBHOOK_ALLOW_PRIVATE: boolish.default(false),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(8),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
   STALL_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
@@ -86,6 +93,15 @@ export interface Config {
   readonly maxOutputBytes: number;
   /** Open event streams per user in one web process. */
   readonly eventStreamsPerUser: number;
+  readonly webhooks: {
+    /** Delays between attempts (ms); its length is the number of retries after the first try. */
+    retryScheduleMs: readonly number[];
+    /** Lets endpoints resolve to loopback/private addresses (on-premises receivers). */
+    allowPrivate: boolean;
+    /** Deliveries in flight at once per process, apart from the transcode slots. */
+    concurrency: number;
+    timeoutMs: number;
+  };
   readonly stallTimeoutMs: number;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
@@ -128,6 +144,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInputSeconds: e.MAX_INPUT_SECONDS,
     maxOutputBytes: e.MAX_OUTPUT_BYTES,
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
+    webhooks: {
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((v) => Math.round(Number(v) * 1000)),
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+    },
     stallTimeoutMs: e.STALL_TIMEOUT_SECONDS * 1000,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,

@@ -26,6 +26,7 @@ import { createEmbeddedQueue, type WorkerPool } from './queue/embedded.ts';
 import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
+import { createWebhookSender } from './webhooks/sender.ts';
 
 export interface App {
   deps: Deps;
@@ -57,7 +58,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   let db: Kysely<Database>;
   let queue: JobQueue;
   let push: PushHub;
-  let startPool: (concurrency: number, runJob: RunJob) => Promise<WorkerPool>;
+  let startPool: (concurrency: number, runJob: RunJob, names: readonly string[]) => Promise<WorkerPool>;
   let namesInQueue: () => Promise<string[]>;
   const store = () => createStore(db);
   if (config.databaseUrl) {
@@ -118,6 +119,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     queue,
     media: createFfmpegMedia(config),
     push,
+    webhookSender: createWebhookSender({ allowPrivate: config.webhooks.allowPrivate }),
     log,
     now: () => Date.now(),
     newId: () => randomUUID(),
@@ -157,7 +159,17 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       if (missing.length > 0) {
         throw new StartupError(`the job queue holds jobs this version cannot run (${missing.join(', ')}): run the version that queued them, or remove those jobs`);
       }
-      return startPool(concurrency, dispatcher(handlers));
+      // Deliveries get slots of their own: a slow receiver never holds a transcode slot, and a
+      // long transcode never delays a delivery.
+      const run = dispatcher(handlers);
+      const pools = [await startPool(concurrency, run, ['transcode'])];
+      if (config.webhooks.concurrency > 0) pools.push(await startPool(config.webhooks.concurrency, run, ['webhook.deliver']));
+      return {
+        workerId: pools.map((p) => p.workerId).join(','),
+        async stop(graceMs) {
+          await Promise.all(pools.map((p) => p.stop(graceMs)));
+        },
+      };
     },
     async close() {
       for (const close of closers) await close();

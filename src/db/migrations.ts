@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { managedTokens } from './migration-managed-tokens.ts';
 import { typedJobs } from './migration-typed-jobs.ts';
+import { webhooks } from './migration-webhooks.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -156,6 +157,7 @@ export const migrations: Record<string, Migration> = {
   '0003_worker_heartbeats': workerHeartbeats,
   '0004_typed_jobs': typedJobs,
   '0005_managed_tokens': managedTokens,
+  '0006_webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {

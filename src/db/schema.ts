@@ -116,6 +116,41 @@ export interface Database {
   outputs: OutputsTable;
   jobs: JobsTable;
   notifications: NotificationsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  user_id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types; empty means all. */
+  events: string;
+  /** whsec_… (needed in clear to sign; shown to its owner only when created or rotated). */
+  secret: string;
+  enabled: number;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  /** The webhook-id header: the same on every attempt, the receiver's idempotency key. */
+  id: string;
+  endpoint_id: string;
+  user_id: string;
+  event_type: string;
+  /** The exact JSON body, fixed when the event happened, so every attempt sends the same bytes. */
+  body: string;
+  state: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -124,3 +159,5 @@ export type OutputRow = Selectable<OutputsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type EventRow = Selectable<EventsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

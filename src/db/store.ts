@@ -7,6 +7,7 @@ import { notificationsRepo } from './repos/notifications.ts';
 import { outputsRepo } from './repos/outputs.ts';
 import { tokensRepo } from './repos/tokens.ts';
 import { usersRepo } from './repos/users.ts';
+import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 const handles = new WeakMap<Store, Kysely<Database>>();
 
@@ -29,6 +30,8 @@ export function createStore(db: Kysely<Database>): Store {
     outputs: outputsRepo(db),
     notifications: notificationsRepo(db),
     events: eventsRepo(db),
+    webhookEndpoints: webhookEndpointsRepo(db),
+    webhookDeliveries: webhookDeliveriesRepo(db),
     transaction: (fn) =>
       db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
   };

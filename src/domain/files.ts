@@ -4,6 +4,7 @@ import { findPreset } from '../media/presets.ts';
 import { emit } from './events.ts';
 import type { Deps, FileRow, OutputRow } from './ports.ts';
 import { fileBlobPrefix } from './uploads.ts';
+import { queueWebhookEvent } from './webhook-events.ts';
 
 export interface OutputView {
   preset: string;
@@ -94,8 +95,11 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
       { status: 'canceled', updated_at: deps.now(), error: null },
       { statusIn: ['queued', 'running'], generation: file.generation },
     );
-    if (ok) await deps.queue.removeQueued(tx, transcodeKey({ fileId, generation: file.generation }));
-    return ok;
+    if (!ok) return false;
+    await deps.queue.removeQueued(tx, transcodeKey({ fileId, generation: file.generation }));
+    const row = await tx.files.findById(fileId);
+    if (row) await queueWebhookEvent(tx, deps, userId, 'file.canceled', toFileView(row, await tx.outputs.listForFile(fileId)));
+    return true;
   });
   if (!changed) throw new AppError('not_cancelable', 409, `This file is ${file.status}; only queued or running jobs can be canceled.`);
   const view = await getFile(deps, userId, fileId);

@@ -63,3 +63,26 @@ export async function dismissAllNotifications(deps: Pick<Deps, 'store' | 'push' 
   if (ids.length > 0) await emit(deps, userId, 'notification.dismissed', { ids });
   return ids.length;
 }
+
+/**
+ * A notification about something other than a file (a webhook endpoint that was disabled),
+ * inside the caller's transaction; the dedupe key makes a re-run add it only once.
+ */
+export async function recordNotice(
+  tx: Store,
+  deps: Pick<Deps, 'newId' | 'now'>,
+  n: { userId: string; message: string; dedupeKey: string },
+): Promise<{ userId: string; event: PushEvent } | undefined> {
+  const row: NotificationRow = {
+    id: deps.newId(),
+    user_id: n.userId,
+    file_id: null,
+    kind: 'failed',
+    message: n.message,
+    dedupe_key: n.dedupeKey,
+    created_at: deps.now(),
+    dismissed_at: null,
+  };
+  if (!(await tx.notifications.insertOnce(row))) return undefined;
+  return recordEvent(tx, deps, n.userId, 'notification.created', toNotificationView(row));
+}

@@ -4,12 +4,12 @@
  */
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
-import type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow } from '../db/schema.ts';
+import type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow, WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import type { EnqueueOptions, Job, JobPayload } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Media } from '../media/types.ts';
 
-export type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow };
+export type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow, WebhookDeliveryRow, WebhookEndpointRow };
 
 export interface UsersRepo {
   /** Returns false when the username is taken. */
@@ -82,6 +82,24 @@ export interface EventsRepo {
   pruneBefore(time: number): Promise<number>;
 }
 
+export interface WebhookEndpointsRepo {
+  insert(row: WebhookEndpointRow): Promise<void>;
+  listForUser(userId: string): Promise<WebhookEndpointRow[]>;
+  findForUser(userId: string, id: string): Promise<WebhookEndpointRow | undefined>;
+  findById(id: string): Promise<WebhookEndpointRow | undefined>;
+  update(userId: string, id: string, patch: Partial<Omit<WebhookEndpointRow, 'id' | 'user_id'>>): Promise<boolean>;
+  remove(userId: string, id: string): Promise<boolean>;
+  enabledForUser(userId: string): Promise<WebhookEndpointRow[]>;
+}
+
+export interface WebhookDeliveriesRepo {
+  insert(row: WebhookDeliveryRow): Promise<void>;
+  findById(id: string): Promise<WebhookDeliveryRow | undefined>;
+  /** Newest first. */
+  listForEndpoint(endpointId: string, limit: number): Promise<WebhookDeliveryRow[]>;
+  update(id: string, patch: Partial<Omit<WebhookDeliveryRow, 'id'>>): Promise<void>;
+}
+
 export interface Store {
   users: UsersRepo;
   tokens: TokensRepo;
@@ -89,6 +107,8 @@ export interface Store {
   outputs: OutputsRepo;
   notifications: NotificationsRepo;
   events: EventsRepo;
+  webhookEndpoints: WebhookEndpointsRepo;
+  webhookDeliveries: WebhookDeliveriesRepo;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }
@@ -121,6 +141,17 @@ export interface JobQueue {
   removeQueued(tx: Store, key: string): Promise<void>;
 }
 
+export interface WebhookSendResult {
+  status: number;
+  retryAfterSeconds?: number;
+  durationMs: number;
+}
+
+/** Sends one signed webhook request; rejects on a refused address, a network error or a timeout. */
+export interface WebhookSender {
+  send(request: { url: string; headers: Record<string, string>; body: string; timeoutMs: number }): Promise<WebhookSendResult>;
+}
+
 export interface PushEvent {
   /** The event's row id: the SSE id a reconnecting client sends back as Last-Event-ID. */
   id: number;
@@ -141,6 +172,7 @@ export interface Deps {
   queue: JobQueue;
   media: Media;
   push: PushHub;
+  webhookSender: WebhookSender;
   log: Logger;
   now(): number;
   newId(): string;

@@ -6,6 +6,7 @@ import { MediaError, type OutputPlan, type ProbeResult } from '../media/types.ts
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
+import { queueWebhookEvent } from './webhook-events.ts';
 import type { Deps, FileRow, PushEvent, Store, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix, isProbed } from './uploads.ts';
 
@@ -170,7 +171,10 @@ async function terminalEvents(
 ): Promise<{ userId: string; event: PushEvent }[]> {
   const row = await tx.files.findById(file.id);
   const outputs = await tx.outputs.listForFile(file.id);
-  const updated = row ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(row, outputs)))] : [];
+  const view = row ? toFileView(row, outputs) : undefined;
+  const updated = view ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(view))] : [];
+  // Webhooks are queued in the same transaction as the state they report.
+  if (view) await queueWebhookEvent(tx, deps, file.user_id, kind === 'completed' ? 'file.completed' : 'file.failed', view);
   const notification = await recordJobOutcome(tx, deps, { userId: file.user_id, fileId: file.id, generation: job.generation, kind, message });
   return notification ? [...updated, notification] : updated;
 }

@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const jobPayloads = {
   /** Transcode one generation of a file (a retry is a new generation). */
   transcode: z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
+  /** One attempt at one webhook delivery; a failed attempt enqueues the next itself. */
+  'webhook.deliver': z.object({ deliveryId: z.string().min(1) }),
 } as const;
 
 export type JobName = keyof typeof jobPayloads;
@@ -45,6 +47,9 @@ export interface EnqueueOptions {
    */
   key?: string;
 }
+
+/** The key a delivery's attempts run under: a replay cannot double a pending attempt. */
+export const deliveryKey = (p: JobPayload<'webhook.deliver'>) => `webhook:${p.deliveryId}`;
 
 /** The key a transcode job runs under: one per file generation. */
 export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileId}:g${p.generation}`;

@@ -11,7 +11,7 @@ export interface JobTable {
   /** Removes a job with this key that has not started. Running ones notice by their own means. */
   removeQueued(db: Kysely<Database>, key: string): Promise<void>;
   /** Atomically takes the oldest runnable job for this worker, or returns undefined. */
-  claim(workerId: string, now: number, staleBefore: number): Promise<JobRow | undefined>;
+  claim(workerId: string, now: number, staleBefore: number, names: readonly string[]): Promise<JobRow | undefined>;
   heartbeat(workerIds: readonly string[], now: number): Promise<void>;
   remove(id: number): Promise<void>;
   release(id: number, runAt: number): Promise<void>;
@@ -43,7 +43,7 @@ export function jobTable(root: Kysely<Database>): JobTable {
     async removeQueued(db, key) {
       await db.deleteFrom('jobs').where('key', '=', key).where('state', '=', 'queued').execute();
     },
-    claim(workerId, now, staleBefore) {
+    claim(workerId, now, staleBefore, names) {
       // One statement, so two pools sharing the database can never take the same job.
       return root
         .updateTable('jobs')
@@ -52,6 +52,7 @@ export function jobTable(root: Kysely<Database>): JobTable {
           eb
             .selectFrom('jobs')
             .select('id')
+            .where('name', 'in', names)
             .where((w) =>
               w.or([
                 w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
 import { kyselyOf } from '../db/store.ts';
 import type { JobQueue } from '../domain/ports.ts';
-import { decodeJob, InvalidJob, type Job } from '../jobs/definitions.ts';
+import { decodeJob, InvalidJob, jobNames, type Job } from '../jobs/definitions.ts';
 import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
 import { childrenDieWithParent } from '../media/spawn.ts';
@@ -77,7 +77,8 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
     if (released > 0) log.warn({ released, dead }, 'requeued jobs of workers that died');
   }
 
-  async function startWorkers(concurrency: number, runJob: RunJob): Promise<WorkerPool> {
+  /** A pool of `concurrency` slots taking only jobs named in `names` (separate pools cannot starve each other). */
+  async function startWorkers(concurrency: number, runJob: RunJob, names: readonly string[] = jobNames): Promise<WorkerPool> {
     const workerId = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     await releaseDeadLocalWorkers();
     const running = new Map<number, AbortController>();
@@ -122,7 +123,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
       try {
         while (!stopping && running.size < concurrency) {
           const now = Date.now();
-          const job = await table.claim(workerId, now, now - STALE_MS);
+          const job = await table.claim(workerId, now, now - STALE_MS, names);
           if (!job) break;
           const abort = new AbortController();
           running.set(job.id, abort);

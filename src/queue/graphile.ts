@@ -37,7 +37,8 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
   /** Creates graphile-worker's schema; web processes call it too, since they enqueue. */
   const migrate = () => runMigrations({ pgPool: pool, logger: quietLogger(log) });
 
-  async function startWorkers(concurrency: number, runJob: RunJob): Promise<WorkerPool> {
+  /** A runner of `concurrency` slots for the jobs named in `names` only (graphile-worker takes only tasks it knows). */
+  async function startWorkers(concurrency: number, runJob: RunJob, names: readonly string[] = jobNames): Promise<WorkerPool> {
     // Jobs are locked by the worker POOL id, known only from the pool:create event: listen on
     // our own emitter before run() starts so the event cannot be missed.
     const events: WorkerEvents = new EventEmitter() as WorkerEvents;
@@ -57,7 +58,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
       gracefulShutdownAbortTimeout: 10_000,
       // One task per job name; graphile-worker only takes jobs whose name it has a task for.
       taskList: Object.fromEntries(
-        jobNames.map((name) => [
+        names.map((name) => [
           name,
           async (payload: unknown, helpers: { job: { id: string; attempts: number }; abortSignal?: AbortSignal }) => {
             const jobLog = log.child({ jobId: helpers.job.id, job: name, workerId: poolId, attempt: helpers.job.attempts });

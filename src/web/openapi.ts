@@ -1,3 +1,4 @@
+import { webhookPaths, webhookSchemas } from './openapi-webhooks.ts';
 /** The API described for programs: served at /api/v1/openapi.json. Keep it in step with api.ts. */
 const problem = { $ref: '#/components/responses/Problem' };
 const id = (name: string, what: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description: what });
@@ -104,6 +105,7 @@ export function openApiDocument() {
           responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: problem, 429: { ...problem, description: 'Too many streams open for this account (EVENT_STREAMS_PER_USER)' } },
         },
       },
+      ...webhookPaths,
       '/notifications/dismiss-all': { post: { summary: 'Dismiss every notification', responses: { 200: { description: 'How many were dismissed', ...json({ type: 'object', properties: { dismissed: { type: 'integer' } } }) }, 401: problem } } },
     },
     components: {
@@ -112,6 +114,7 @@ export function openApiDocument() {
         Problem: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } },
       },
       schemas: {
+        ...webhookSchemas,
         Credentials: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string', minLength: 8 } } },
         Account: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' } } },
         NewTokenRequest: {

@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.ts';
 import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
@@ -106,5 +107,6 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   await server.register(settingsPages(app));
   await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
   await server.register(eventRoutes(app), { prefix: '/api/v1' });
+  await server.register(webhookRoutes(app), { prefix: '/api/v1' });
   return server;
 }
