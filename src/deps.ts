@@ -27,11 +27,14 @@ import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
+import { RESUMABLE_EXPIRY_MS, resumableStore, type ResumableBackend } from './uploads/resumable-store.ts';
 
 export interface App {
   deps: Deps;
   accountDeps: AccountDeps;
   db: Kysely<Database>;
+  /** Where unfinished resumable (tus) uploads live. */
+  resumable: ResumableBackend;
   /** Database and storage reachable: what /readyz reports. */
   ready(): Promise<{ database: boolean; storage: boolean }>;
   /** Hourly: forget expired sessions and events too old to replay. Returns a stop function. */
@@ -129,8 +132,18 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     if (removed.length > 0) log.info({ dir, removed }, 'removed leftovers of a process that died');
   }
 
+  const resumable: ResumableBackend = { datastore: resumableStore(config) };
+  /** Unfinished uploads past their day: forget them and remove their bytes. */
+  const expireUploads = async (now: number) => {
+    for (const id of await deps.store.resumableUploads.removeOlderThan(now - RESUMABLE_EXPIRY_MS)) {
+      await resumable.datastore.remove(id).catch(() => undefined);
+    }
+    await resumable.datastore.deleteExpired().catch(() => 0);
+  };
+
   return {
     deps,
+    resumable,
     accountDeps: { ...deps, hasher: argon2Hasher },
     db,
     async ready() {
@@ -143,7 +156,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     startHousekeeping() {
       const sweep = () => {
         const now = Date.now();
-        Promise.all([deleteExpiredSessions(db, now), deps.store.events.pruneBefore(now - EVENT_RETENTION_MS)]).catch((err: unknown) =>
+        Promise.all([deleteExpiredSessions(db, now), deps.store.events.pruneBefore(now - EVENT_RETENTION_MS), expireUploads(now)]).catch((err: unknown) =>
           log.warn({ err }, 'housekeeping failed'),
         );
       };

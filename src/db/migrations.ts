@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { managedTokens } from './migration-managed-tokens.ts';
 import { typedJobs } from './migration-typed-jobs.ts';
 import { webhooks } from './migration-webhooks.ts';
+import { resumableUploads } from './migration-uploads.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -158,6 +159,7 @@ export const migrations: Record<string, Migration> = {
   '0004_typed_jobs': typedJobs,
   '0005_managed_tokens': managedTokens,
   '0006_webhooks': webhooks,
+  '0007_resumable_uploads': resumableUploads,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -118,6 +118,15 @@ export interface Database {
   notifications: NotificationsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  resumable_uploads: ResumableUploadsTable;
+}
+
+export interface ResumableUploadsTable {
+  /** The tus upload id. */
+  id: string;
+  user_id: string;
+  size: number | null;
+  created_at: number;
 }
 
 export interface WebhookEndpointsTable {

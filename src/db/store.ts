@@ -6,6 +6,7 @@ import { filesRepo } from './repos/files.ts';
 import { notificationsRepo } from './repos/notifications.ts';
 import { outputsRepo } from './repos/outputs.ts';
 import { tokensRepo } from './repos/tokens.ts';
+import { resumableUploadsRepo } from './repos/resumable-uploads.ts';
 import { usersRepo } from './repos/users.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
@@ -32,6 +33,7 @@ export function createStore(db: Kysely<Database>): Store {
     events: eventsRepo(db),
     webhookEndpoints: webhookEndpointsRepo(db),
     webhookDeliveries: webhookDeliveriesRepo(db),
+    resumableUploads: resumableUploadsRepo(db),
     transaction: (fn) =>
       db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
   };

@@ -100,6 +100,15 @@ export interface WebhookDeliveriesRepo {
   update(id: string, patch: Partial<Omit<WebhookDeliveryRow, 'id'>>): Promise<void>;
 }
 
+export interface ResumableUploadsRepo {
+  insert(row: { id: string; user_id: string; size: number | null; created_at: number }): Promise<void>;
+  ownerOf(id: string): Promise<string | undefined>;
+  countForUser(userId: string): Promise<number>;
+  remove(id: string): Promise<void>;
+  /** Forgets uploads started before `before`; returns their ids so their bytes can go too. */
+  removeOlderThan(before: number): Promise<string[]>;
+}
+
 export interface Store {
   users: UsersRepo;
   tokens: TokensRepo;
@@ -109,6 +118,7 @@ export interface Store {
   events: EventsRepo;
   webhookEndpoints: WebhookEndpointsRepo;
   webhookDeliveries: WebhookDeliveriesRepo;
+  resumableUploads: ResumableUploadsRepo;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

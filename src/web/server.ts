@@ -17,6 +17,7 @@ import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
@@ -108,5 +109,6 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
   await server.register(eventRoutes(app), { prefix: '/api/v1' });
   await server.register(webhookRoutes(app), { prefix: '/api/v1' });
+  await server.register(resumableUploadRoutes(app, app.resumable));
   return server;
 }

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { EVENTS, Server as TusServer, type Upload } from '@tus/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../deps.ts';
+import type { Deps } from '../domain/ports.ts';
+import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
+import { AppError, titleFor } from '../errors.ts';
+import type { ResumableBackend } from '../uploads/resumable-store.ts';
+import { requireApiUser } from './auth.ts';
+
+const PATH = '/api/v1/uploads';
+/** Who each request authenticated as, keyed by Node's request, which tus's hooks can reach. */
+const authenticatedUser = new WeakMap<IncomingMessage, string>();
+type TusRequest = { runtime?: { node?: { req?: IncomingMessage } } };
+const userOf = (req: unknown) => {
+  const raw = (req as TusRequest).runtime?.node?.req;
+  return (raw && authenticatedUser.get(raw)) ?? '';
+};
+const MAX_OPEN_UPLOADS = 5;
+const uploadIdPattern = /^[0-9a-f]{32}$/;
+
+/** tus hooks answer errors as {status_code, body}; ours carry a problem+json body. */
+const tusError = (status: number, code: string, detail: string) => ({
+  status_code: status,
+  body: JSON.stringify({ type: 'about:blank', title: titleFor(status), status, detail, code }),
+});
+
+/** Turns a finished tus upload into a file: the same probe → row → job path as multipart. */
+async function finish(deps: Deps, backend: ResumableBackend, userId: string, upload: Upload) {
+  const meta = upload.metadata ?? {};
+  try {
+    const stored = await storeUploadBody(deps, await backend.datastore.read(upload.id));
+    try {
+      const file = await acceptUpload(deps, {
+        userId, fileId: stored.fileId, size: stored.size, originalFilename: meta.filename ?? 'upload', name: meta.name ?? undefined, presets: meta.presets ?? undefined,
+      });
+      return { headers: { 'Reprise-File-Id': file.id, 'Reprise-File-Url': `/api/v1/files/${file.id}` } };
+    } catch (err) {
+      await discard(deps, stored.fileId);
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw tusError(err.status, err.code, err.detail);
+    deps.log.error({ err, uploadId: upload.id }, 'finishing a resumable upload failed');
+    throw tusError(500, 'internal', 'Something went wrong on our side. It has been logged.');
+  } finally {
+    await deps.store.resumableUploads.remove(upload.id);
+    await backend.datastore.remove(upload.id).catch(() => undefined);
+  }
+}
+
+function createTus(deps: Deps, backend: ResumableBackend): TusServer {
+  const tus = new TusServer({
+    path: PATH,
+    datastore: backend.datastore,
+    ...(backend.locker ? { locker: backend.locker } : {}),
+    maxSize: deps.config.maxUploadBytes,
+    relativeLocation: true,
+    exposedHeaders: ['Reprise-File-Id', 'Reprise-File-Url'],
+    namingFunction: () => randomUUID().replace(/-/g, ''),
+    // Every request about an existing upload must come from its owner; anyone else sees nothing.
+    async onIncomingRequest(req, id) {
+      if (req.method === 'POST') return;
+      if ((await deps.store.resumableUploads.ownerOf(id)) !== userOf(req)) throw tusError(404, 'not_found', 'No such upload.');
+    },
+    async onUploadCreate(req, upload) {
+      const userId = userOf(req);
+      if (!userId) throw tusError(401, 'unauthenticated', 'Sign in, or send an API token.');
+      const filename = upload.metadata?.filename;
+      if (!filename) throw tusError(400, 'missing_filename', 'Upload-Metadata must carry a filename.');
+      if ((await deps.store.resumableUploads.countForUser(userId)) >= MAX_OPEN_UPLOADS) {
+        throw tusError(429, 'too_many_uploads', `At most ${MAX_OPEN_UPLOADS} unfinished uploads at once: finish or delete one first.`);
+      }
+      await deps.store.resumableUploads.insert({ id: upload.id, user_id: userId, size: upload.size ?? null, created_at: deps.now() });
+      return {};
+    },
+    onUploadFinish: (req, upload) => finish(deps, backend, userOf(req), upload),
+    // tus answers storage failures with a bare 500; keep what went wrong in our log.
+    onResponseError(_req, err) {
+      if (err instanceof Error) deps.log.error({ err }, 'resumable upload request failed');
+      return undefined;
+    },
+  });
+  // A terminated upload no longer counts against its owner.
+  tus.on(EVENTS.POST_TERMINATE, (_req: unknown, _res: unknown, id: string) => {
+    deps.store.resumableUploads.remove(id).catch((err: unknown) => deps.log.warn({ err, uploadId: id }, 'could not forget a terminated upload'));
+  });
+  return tus;
+}
+
+/**
+ * tus 1.0 at /api/v1/uploads (creation, creation-with-upload, termination, expiration). Bearer
+ * tokens as on the rest of the API; a browser session works too, with its CSRF token in the
+ * x-csrf-token header for anything that changes state.
+ */
+export function resumableUploadRoutes(app: App, backend: ResumableBackend) {
+  const { deps } = app;
+  return async (server: FastifyInstance) => {
+    const tus = createTus(deps, backend);
+    const apiUser = requireApiUser(deps);
+    // tus bodies are read by tus itself, as a stream.
+    server.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
+
+    const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.method === 'OPTIONS') return;
+      if (request.headers.authorization) return apiUser(request);
+      const userId = request.session.get('userId');
+      if (!userId || !(await deps.store.users.findById(userId))) throw new AppError('unauthenticated', 401, 'Sign in, or send an API token.');
+      request.userId = userId;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        await new Promise<void>((resolve, reject) => {
+          server.csrfProtection.call(server, request, reply, (err?: Error) => (err ? reject(err) : resolve()));
+        });
+      }
+    };
+
+    const handle = async (request: FastifyRequest<{ Params: { uploadId?: string } }>, reply: FastifyReply) => {
+      const id = request.params.uploadId;
+      if (id !== undefined && !uploadIdPattern.test(id)) throw new AppError('not_found', 404, 'No such upload.');
+      if (request.userId) authenticatedUser.set(request.raw, request.userId);
+      reply.hijack();
+      await tus.handle(request.raw, reply.raw);
+    };
+
+    const methods = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'] as const;
+    server.route({ method: [...methods], url: PATH, preHandler: authenticate, handler: handle });
+    server.route({ method: [...methods, 'GET'], url: `${PATH}/:uploadId`, preHandler: authenticate, handler: handle });
+  };
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { Upload } from 'tus-js-client';
+import { inputKey } from '../src/domain/uploads.ts';
+import { fixtures } from './helpers/audio.ts';
+import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
+import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+
+const readAll = async (stream: Readable) => {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+};
+
+interface Outcome { fileId?: string; status?: number; body?: string; url?: string | null }
+
+/** A real tus client. `abortAt` stops it once that share of the bytes is acknowledged. */
+function tusUpload(base: string, data: Buffer, opts: { headers?: Record<string, string>; metadata?: Record<string, string>; uploadUrl?: string; abortAt?: number }) {
+  return new Promise<Outcome>((resolve) => {
+    const upload: Upload = new Upload(data, {
+      endpoint: `${base}/api/v1/uploads`,
+      uploadUrl: opts.uploadUrl ?? null,
+      headers: opts.headers ?? {},
+      metadata: opts.metadata ?? {},
+      chunkSize: 64 * 1024,
+      retryDelays: [],
+      onChunkComplete: (_chunk, accepted, total) => {
+        if (opts.abortAt !== undefined && accepted / total >= opts.abortAt) {
+          void upload.abort().then(() => resolve({ url: upload.url }));
+        }
+      },
+      onSuccess: ({ lastResponse }) => resolve({ fileId: lastResponse.getHeader('reprise-file-id') ?? undefined, url: upload.url }),
+      onError: (err) => {
+        const res = (err as { originalResponse?: { getStatus(): number; getBody(): string } }).originalResponse;
+        resolve({ status: res?.getStatus(), body: res?.getBody(), url: upload.url });
+      },
+    });
+    upload.start();
+  });
+}
+
+describe('resumable uploads (tus 1.0)', () => {
+  let srv: TestServer;
+  let api: ApiClient;
+  let auth: Record<string, string>;
+
+  before(async () => {
+    srv = await startServer({ MAX_UPLOAD_BYTES: String(3 * 1024 * 1024) });
+    api = await ApiClient.signUp(srv.url, 'resumer');
+    auth = { authorization: `Bearer ${api.token}` };
+  });
+  after(() => srv.close());
+
+  it('resumes an interrupted upload and stores the source byte for byte, then transcodes it', async () => {
+    const source = await readFile(await fixtures.wav());
+    const first = await tusUpload(srv.url, source, { headers: auth, metadata: { filename: 'tone.wav', name: 'Resumed', presets: 'flac-cd' }, abortAt: 0.5 });
+    assert.ok(first.url, 'an upload URL');
+    const head = await fetch(`${srv.url}${new URL(first.url, srv.url).pathname}`, { method: 'HEAD', headers: { ...auth, 'tus-resumable': '1.0.0' } });
+    const offset = Number(head.headers.get('upload-offset'));
+    assert.ok(offset > 0 && offset < source.length, `offset ${offset} of ${source.length}`);
+
+    const second = await tusUpload(srv.url, source, { headers: auth, metadata: { filename: 'tone.wav' }, uploadUrl: first.url });
+    assert.ok(second.fileId, JSON.stringify(second));
+    const stored = await readAll(await srv.app.deps.blobs.get(inputKey(second.fileId)));
+    assert.equal(Buffer.compare(stored, source), 0, 'stored input differs from the source');
+    const file = await waitFor('completed', async () => {
+      const f = await api.json<FileJson>('GET', `/files/${second.fileId}`);
+      return f.body.status === 'completed' || f.body.status === 'failed' ? f.body : undefined;
+    });
+    assert.equal(file.status, 'completed');
+    assert.equal(file.name, 'Resumed');
+    assert.deepEqual(file.presets, ['flac-cd']);
+    const userId = (await srv.app.deps.store.users.findByUsername('resumer'))?.id ?? '';
+    assert.equal(await srv.app.deps.store.resumableUploads.countForUser(userId), 0, 'a finished upload is forgotten');
+  });
+
+  it('answers 404 to another user, and to nobody without credentials 401', async () => {
+    const source = await readFile(await fixtures.wav());
+    const mine = await tusUpload(srv.url, source, { headers: auth, metadata: { filename: 'a.wav' }, abortAt: 0.3 });
+    const other = await ApiClient.signUp(srv.url, 'snooper');
+    const path = new URL(mine.url ?? '', srv.url).pathname;
+    for (const method of ['HEAD', 'PATCH', 'DELETE']) {
+      const res = await fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${other.token}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' } });
+      assert.equal(res.status, 404, method);
+    }
+    assert.equal((await fetch(`${srv.url}${path}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } })).status, 401);
+    const gone = await fetch(`${srv.url}${path}`, { method: 'DELETE', headers: { ...auth, 'tus-resumable': '1.0.0' } });
+    assert.equal(gone.status, 204);
+  });
+
+  it('refuses a missing filename, an oversize declared length, and non-audio with the reason', async () => {
+    const noName = await tusUpload(srv.url, Buffer.alloc(1000, 1), { headers: auth });
+    assert.equal(noName.status, 400);
+    const big = await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(10 * 1024 * 1024), 'upload-metadata': `filename ${Buffer.from('x.wav').toString('base64')}` } });
+    assert.equal(big.status, 413);
+    const text = await tusUpload(srv.url, Buffer.from('just some text\n'.repeat(100)), { headers: auth, metadata: { filename: 'notes.wav' } });
+    if (srv.app.deps.blobs.local) {
+      assert.equal(text.status, 422, JSON.stringify(text));
+      assert.match(text.body ?? '', /not audio|cannot be decoded|could not be read/);
+    } else {
+      assert.ok(text.fileId, 'remote storage probes in the job');
+    }
+    assert.equal(await srv.app.deps.store.resumableUploads.countForUser((await srv.app.deps.store.users.findByUsername('resumer'))?.id ?? ''), 0);
+  });
+
+  it('takes a browser session with its CSRF header, and refuses it without', async () => {
+    const page = await PageClient.signUp(srv.url, 'browserup');
+    const create = (headers: Record<string, string>) =>
+      page.fetch('/api/v1/uploads', { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-metadata': `filename ${Buffer.from('x.wav').toString('base64')}`, ...headers } });
+    assert.equal((await create({})).status, 403);
+    const ok = await create({ 'x-csrf-token': page.csrf });
+    assert.equal(ok.status, 201);
+    assert.match(ok.headers.get('location') ?? '', /^\/api\/v1\/uploads\/[0-9a-f]{32}$/);
+  });
+
+  it('limits unfinished uploads per user, and expires them with their bytes', async () => {
+    const user = await ApiClient.signUp(srv.url, 'hoarder');
+    const h = { authorization: `Bearer ${user.token}`, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': `filename ${Buffer.from('x.wav').toString('base64')}` };
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: h })).status);
+    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429]);
+    const userId = (await srv.app.deps.store.users.findByUsername('hoarder'))?.id ?? '';
+    await srv.app.db.updateTable('resumable_uploads').set({ created_at: 0 }).where('user_id', '=', userId).execute();
+    const stop = srv.app.startHousekeeping();
+    stop();
+    await waitFor('expired uploads gone', async () => ((await srv.app.deps.store.resumableUploads.countForUser(userId)) === 0 ? true : undefined), 10_000);
+    assert.equal((await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: h })).status, 201);
+  });
+});
