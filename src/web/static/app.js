@@ -92,19 +92,52 @@
       }
       error.textContent = message;
     };
-    uploadForm.addEventListener('submit', (event) => {
-      event.preventDefault();
+    const showProgress = (loaded, total, started) => {
+      const pct = Math.floor((loaded / total) * 100);
+      const secs = Math.max((performance.now() - started) / 1000, 0.001);
+      bar.value = pct;
+      text.textContent = `${mb(loaded)} of ${mb(total)} · ${pct}% · ${mb(loaded / secs)}/s`;
+    };
+    const problemDetail = (body) => {
+      try { return JSON.parse(body).detail; } catch { return undefined; }
+    };
+
+    // Resumable (tus) when its client loaded: a dropped connection retries and resumes, and
+    // choosing the same file again after a reload continues where it stopped.
+    const uploadResumable = (file) => {
+      const started = performance.now();
+      const presets = [...uploadForm.querySelectorAll('input[name="presets"]:checked')].map((i) => i.value).join(',');
+      const name = uploadForm.querySelector('input[name="name"]').value.trim();
+      const upload = new window.tus.Upload(file, {
+        endpoint: '/api/v1/uploads',
+        retryDelays: [0, 1000, 3000, 5000, 10000],
+        headers: { 'x-csrf-token': csrf },
+        metadata: { filename: file.name, ...(name ? { name } : {}), ...(presets ? { presets } : {}) },
+        removeFingerprintOnSuccess: true,
+        onProgress: (loaded, total) => showProgress(loaded, total, started),
+        onSuccess: ({ lastResponse }) => location.assign(`/files/${encodeURIComponent(lastResponse.getHeader('Reprise-File-Id'))}`),
+        onError: (err) => {
+          const detail = err.originalResponse ? problemDetail(err.originalResponse.getBody()) : undefined;
+          done(detail || 'The upload was interrupted. Choose the same file again to resume where it stopped.');
+        },
+      });
+      abortButton.onclick = () => {
+        upload.abort(true).then(() => done('Upload aborted. Nothing was kept.'), () => done('Upload aborted.'));
+      };
+      upload.findPreviousUploads().then((previous) => {
+        if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      });
+    };
+
+    const uploadWhole = () => {
       const xhr = new XMLHttpRequest();
       const started = performance.now();
       xhr.open('POST', uploadForm.action);
       xhr.setRequestHeader('accept', 'application/json');
       xhr.setRequestHeader('x-csrf-token', csrf);
       xhr.upload.onprogress = (e) => {
-        if (!e.lengthComputable) return;
-        const pct = Math.floor((e.loaded / e.total) * 100);
-        const secs = Math.max((performance.now() - started) / 1000, 0.001);
-        bar.value = pct;
-        text.textContent = `${mb(e.loaded)} of ${mb(e.total)} · ${pct}% · ${mb(e.loaded / secs)}/s`;
+        if (e.lengthComputable) showProgress(e.loaded, e.total, started);
       };
       xhr.onload = () => {
         let body = {};
@@ -115,10 +148,18 @@
       xhr.onerror = () => done('The upload was interrupted. Check your connection and try again.');
       xhr.onabort = () => done('Upload aborted. Nothing was kept.');
       abortButton.onclick = () => xhr.abort();
+      xhr.send(new FormData(uploadForm));
+    };
+
+    uploadForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const file = uploadForm.querySelector('input[type="file"]').files[0];
+      if (!file) return;
       box.hidden = false;
       submit.disabled = true;
       text.textContent = 'Starting…';
-      xhr.send(new FormData(uploadForm));
+      if (window.tus && window.tus.isSupported) uploadResumable(file);
+      else uploadWhole();
     });
   }
 
