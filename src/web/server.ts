@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
@@ -28,6 +29,7 @@ import { createThrottles } from './throttle.ts';
 import './types.ts';
 
 const staticDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
+const tusClientDir = path.join(path.dirname(createRequire(import.meta.url).resolve('tus-js-client/package.json')), 'dist');
 
 function csrfTokenOf(request: FastifyRequest): string | undefined {
   const body = request.body as { _csrf?: unknown } | undefined;
@@ -90,6 +92,8 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   await server.register(fastifyRateLimit, { global: false });
   const throttles = createThrottles(server, config);
   await server.register(fastifyStatic, { root: staticDir, prefix: '/static/', maxAge: '1h' });
+  // The resumable-upload client, served from our own origin (the CSP allows no other).
+  await server.register(fastifyStatic, { root: tusClientDir, prefix: '/static/vendor/', maxAge: '1h', decorateReply: false, allowedPath: (p) => p === '/tus.min.js' });
 
   server.setErrorHandler(errorHandler(deps));
   server.setNotFoundHandler(() => {
