@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { fixtures } from './helpers/audio.ts';
 import { launchBrowser, markPage, screenshot, stillSamePage } from './helpers/browser.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startReceiver } from './helpers/webhook-receiver.ts';
 
 async function signUp(page: Page, base: string, username: string) {
   await page.goto(`${base}/signup`);
@@ -225,6 +226,88 @@ describe('in a real browser', () => {
       assert.equal((await api('GET')).status, 401);
     } finally {
       await context.close();
+    }
+  });
+
+  it('manages webhooks on the settings page: add, see the secret once, send a test, see it delivered, on a phone too', async () => {
+    // The first request succeeds and later ones fail, so the page shows both kinds of delivery.
+    const receiver = await startReceiver((_r, index) => ({ status: index === 0 ? 204 : 503 }));
+    // Its own server: the receiver is on loopback, which only WEBHOOK_ALLOW_PRIVATE lets a server reach.
+    const hookSrv = await startServer({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    try {
+      const page = await context.newPage();
+      await signUp(page, hookSrv.url, 'hooker');
+      await page.goto(`${hookSrv.url}/settings`);
+      assert.equal(await page.getByText('No webhook endpoints yet').count(), 1);
+      // A long address: it must wrap on a phone rather than push the page sideways.
+      const url = `${receiver.url}/hooks/reprise/a-rather-long-path-that-must-wrap-on-a-phone?source=reprise-settings-page`;
+      await page.getByLabel('URL').fill(url);
+      await page.getByLabel('Description').fill('Publish finished masters');
+      await page.getByLabel(/file\.completed/).check();
+      await page.getByLabel(/file\.failed/).check();
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      const secret = await page.locator('[data-new-secret]').inputValue();
+      assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+      const row = page.locator('table.webhooks tbody tr');
+      assert.equal(await row.count(), 1);
+      assert.match((await row.textContent()) ?? '', /Publish finished masters\s*file\.completed, file\.failed\s*Enabled/);
+      await screenshot(page, 'settings-webhook-created');
+
+      await page.getByRole('link', { name: `Manage ${url}` }).click();
+      await page.waitForURL(/\/settings\/webhooks\/[0-9a-f-]{36}$/);
+      const endpointUrl = page.url();
+      await page.getByRole('button', { name: 'Send test event' }).click();
+      await page.getByText('A test event was queued').waitFor();
+      const delivery = page.locator('table.deliveries tbody tr');
+      assert.equal(await delivery.count(), 1, 'the test event is listed at once');
+      const deliveryId = await delivery.getAttribute('data-delivery-id');
+      const received = await waitFor('the test event', async () => receiver.received[0], 10_000);
+      assert.equal(received.headers['webhook-id'], deliveryId);
+      await waitFor('the delivery to show as succeeded', async () => {
+        await page.getByRole('link', { name: 'Refresh' }).click();
+        return (await delivery.getAttribute('data-state')) === 'succeeded' ? true : undefined;
+      }, 10_000);
+      assert.match((await delivery.textContent()) ?? '', /webhook\.test[^]*Succeeded[^]*HTTP 204/i);
+
+      await page.getByRole('button', { name: 'Send test event' }).click();
+      await page.getByText('A test event was queued').waitFor();
+      const newest = delivery.first();
+      await waitFor('the second delivery to be retrying', async () => {
+        await page.getByRole('link', { name: 'Refresh' }).click();
+        return (await newest.getAttribute('data-state')) === 'retrying' ? true : undefined;
+      }, 10_000);
+      assert.equal(await delivery.count(), 2);
+      assert.match((await newest.textContent()) ?? '', /Retrying[^]*\d+ attempts?[^]*HTTP 503[^]*UTC/i, 'with the time of the next attempt');
+      assert.equal(await delivery.nth(1).getAttribute('data-delivery-id'), deliveryId, 'newest first');
+      await screenshot(page, 'webhook-endpoint');
+
+      const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, storageState: await context.storageState() });
+      try {
+        const small = await phone.newPage();
+        for (const [address, name] of [[`${hookSrv.url}/settings#webhooks`, 'settings-webhooks-phone'], [endpointUrl, 'webhook-phone']] as const) {
+          await small.goto(address);
+          assert.equal(await small.locator('[data-new-secret]').count(), 0, 'the secret is shown once only');
+          const overflow = await small.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.ok(overflow <= 0, `no sideways scrolling on ${name} (${overflow}px)`);
+          await screenshot(small, name);
+        }
+      } finally {
+        await phone.close();
+      }
+
+      await page.getByRole('button', { name: 'Turn off' }).click();
+      await page.getByText('This endpoint is off').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Send test event' }).count(), 0);
+      await screenshot(page, 'webhook-disabled');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByText('was deleted').waitFor();
+      assert.equal(await page.getByText('No webhook endpoints yet').count(), 1);
+    } finally {
+      await context.close();
+      await hookSrv.close();
+      await receiver.close();
     }
   });
 });

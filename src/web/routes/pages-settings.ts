@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../deps.ts';
 import { createToken, listTokens, MAX_NAME_LENGTH, revokeToken, type NewToken, type TokenView } from '../../domain/tokens.ts';
+import { listEndpoints } from '../../domain/webhooks.ts';
 import { AppError } from '../../errors.ts';
 import { requirePageUser } from '../auth.ts';
 import { renderPage } from '../render.ts';
+import { addWebhookPages, endpointRow, eventChoices, hookFormValues, type HookExtra } from './pages-webhooks.ts';
 
 type IdParams = { Params: { id: string } };
 type TokenForm = { Body: { name?: unknown; expiresInDays?: unknown; readOnly?: unknown } | undefined };
@@ -51,7 +53,7 @@ function formValues(body: TokenForm['Body']) {
   return { name: text(body?.name), expiresInDays: text(body?.expiresInDays), readOnly: body?.readOnly !== undefined };
 }
 
-/** Settings: the signed-in user's API tokens, made, listed and revoked with plain forms. */
+/** Settings: the signed-in user's API tokens and webhook endpoints, managed with plain forms. */
 export function settingsPages(app: App) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
@@ -60,7 +62,7 @@ export function settingsPages(app: App) {
     const settingsPage = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues> } = {},
+      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra } = {},
       status = 200,
     ) =>
       renderPage(deps, request, reply, 'settings', {
@@ -72,7 +74,13 @@ export function settingsPages(app: App) {
         createdToken: extra.created?.token,
         error: extra.error,
         form: extra.form ?? formValues(undefined),
+        webhooks: (await listEndpoints(deps, request.userId)).map(endpointRow),
+        eventChoices,
+        hook: { ...extra.hook, form: extra.hook?.form ?? hookFormValues(undefined) },
       }, status);
+
+    // In this plugin, so the sign-in hook above guards them and a refused add re-renders this page.
+    addWebhookPages(server, deps, settingsPage);
 
     server.get('/settings', (request, reply) => settingsPage(request, reply));
     // The page after creating a token has this address; reloading it, or a dismiss form on it
