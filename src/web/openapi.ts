@@ -106,6 +106,20 @@ export function openApiDocument() {
         },
       },
       ...webhookPaths,
+      '/uploads': {
+        post: {
+          summary: 'Start a resumable upload (tus 1.0 creation; creation-with-upload accepted)',
+          description:
+            'tus 1.0 (https://tus.io/protocols/resumable-upload): Tus-Resumable: 1.0.0, Upload-Length, Upload-Metadata with filename (required), name, presets (comma-separated). Then PATCH /uploads/{id} with Upload-Offset and application/offset+octet-stream bodies; HEAD for the offset; DELETE to terminate. The request that completes the upload answers with Reprise-File-Id (the new file) or the problem+json of a refusal (same reasons as POST /files). At most 5 unfinished uploads per user; they expire after 24 h.',
+          responses: { 201: { description: 'Created; Location is the upload URL' }, 400: problem, 401: problem, 413: problem, 429: problem },
+        },
+      },
+      '/uploads/{id}': {
+        parameters: [id('id', 'Upload id (32 hex digits)')],
+        head: { summary: 'Current offset (Upload-Offset)', responses: { 200: { description: 'Offset in headers' }, 404: problem } },
+        patch: { summary: 'Append bytes at Upload-Offset', responses: { 204: { description: 'Accepted; Reprise-File-Id when this completed the upload' }, 404: problem, 409: { description: 'Offset mismatch' }, 413: problem, 422: problem } },
+        delete: { summary: 'Terminate and remove an unfinished upload', responses: { 204: { description: 'Removed' }, 404: problem } },
+      },
       '/notifications/dismiss-all': { post: { summary: 'Dismiss every notification', responses: { 200: { description: 'How many were dismissed', ...json({ type: 'object', properties: { dismissed: { type: 'integer' } } }) }, 401: problem } } },
     },
     components: {
