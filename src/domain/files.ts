@@ -3,7 +3,7 @@ import { transcodeKey } from '../jobs/definitions.ts';
 import { findPreset } from '../media/presets.ts';
 import { emit } from './events.ts';
 import type { Deps, FileRow, OutputRow } from './ports.ts';
-import { fileBlobPrefix } from './uploads.ts';
+import { fileBlobPrefix } from './blob-keys.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 
 export interface OutputView {

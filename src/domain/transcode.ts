@@ -8,7 +8,8 @@ import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 import type { Deps, FileRow, PushEvent, Store, TranscodeJob } from './ports.ts';
-import { fileBlobPrefix, isProbed } from './uploads.ts';
+import { fileBlobPrefix } from './blob-keys.ts';
+import { isProbed } from './uploads.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped';
 

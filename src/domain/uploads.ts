@@ -4,14 +4,14 @@ import { AppError, fromSystemError } from '../errors.ts';
 import { checkInputLimits } from '../media/limits.ts';
 import { defaultPresetIds, findPreset, type Preset } from '../media/presets.ts';
 import { MediaError, type MediaErrorKind, type ProbeResult } from '../media/types.ts';
+import { fileBlobPrefix, inputKey } from './blob-keys.ts';
 import { pushEvents, recordEvent } from './events.ts';
 import { displayName, originalName } from './names.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRow } from './ports.ts';
 
-export const inputKey = (fileId: string) => `files/${fileId}/input`;
-export const fileBlobPrefix = (fileId: string) => `files/${fileId}`;
+export { fileBlobPrefix, inputKey } from './blob-keys.ts';
 
 /** Parses "a,b" or ["a","b"] into known preset ids, in order, without duplicates. */
 export function parsePresetIds(raw: unknown): string[] {
