@@ -8,7 +8,6 @@ import { createS3BlobStore, createS3Client } from './blobs/s3.ts';
 import type { Config } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { openPostgres } from './db/postgres.ts';
-import { deleteExpiredSessions } from './db/repos/sessions.ts';
 import type { Database } from './db/schema.ts';
 import { openSqlite } from './db/sqlite.ts';
 import { createStore } from './db/store.ts';
@@ -156,7 +155,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     startHousekeeping() {
       const sweep = () => {
         const now = Date.now();
-        Promise.all([deleteExpiredSessions(db, now), deps.store.events.pruneBefore(now - EVENT_RETENTION_MS), expireUploads(now)]).catch((err: unknown) =>
+        Promise.all([deps.store.sessions.removeExpired(now), deps.store.events.pruneBefore(now - EVENT_RETENTION_MS), expireUploads(now)]).catch((err: unknown) =>
           log.warn({ err }, 'housekeeping failed'),
         );
       };

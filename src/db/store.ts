@@ -7,6 +7,7 @@ import { notificationsRepo } from './repos/notifications.ts';
 import { outputsRepo } from './repos/outputs.ts';
 import { tokensRepo } from './repos/tokens.ts';
 import { resumableUploadsRepo } from './repos/resumable-uploads.ts';
+import { sessionsRepo } from './repos/sessions.ts';
 import { usersRepo } from './repos/users.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
@@ -34,6 +35,7 @@ export function createStore(db: Kysely<Database>): Store {
     webhookEndpoints: webhookEndpointsRepo(db),
     webhookDeliveries: webhookDeliveriesRepo(db),
     resumableUploads: resumableUploadsRepo(db),
+    sessions: sessionsRepo(db),
     transaction: (fn) =>
       db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
   };

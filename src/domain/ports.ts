@@ -109,6 +109,14 @@ export interface ResumableUploadsRepo {
   removeOlderThan(before: number): Promise<string[]>;
 }
 
+export interface SessionsRepo {
+  save(session: { sid: string; userId: string | null; data: string; expiresAt: number }): Promise<void>;
+  /** The session's data, unless it is missing or expired at `now`. */
+  find(sid: string, now: number): Promise<string | undefined>;
+  remove(sid: string): Promise<void>;
+  removeExpired(now: number): Promise<number>;
+}
+
 export interface Store {
   users: UsersRepo;
   tokens: TokensRepo;
@@ -119,6 +127,7 @@ export interface Store {
   webhookEndpoints: WebhookEndpointsRepo;
   webhookDeliveries: WebhookDeliveriesRepo;
   resumableUploads: ResumableUploadsRepo;
+  sessions: SessionsRepo;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { EVENTS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../deps.ts';
+import type { WebContext } from './context.ts';
 import type { Deps } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { AppError, titleFor } from '../errors.ts';
@@ -94,7 +94,7 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
  * tokens as on the rest of the API; a browser session works too, with its CSRF token in the
  * x-csrf-token header for anything that changes state.
  */
-export function resumableUploadRoutes(app: App, backend: ResumableBackend) {
+export function resumableUploadRoutes(app: WebContext, backend: ResumableBackend) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
     const tus = createTus(deps, backend);

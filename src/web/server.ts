@@ -10,8 +10,8 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type Session } from 'fastify';
-import { sessionStore } from '../db/repos/sessions.ts';
-import type { App } from '../deps.ts';
+import type { WebContext } from './context.ts';
+import { sessionStore } from './session-store.ts';
 import { apiRoutes } from './routes/api.ts';
 import { eventRoutes } from './routes/events.ts';
 import { authPages } from './routes/pages-auth.ts';
@@ -43,7 +43,7 @@ function csrfTokenOf(request: FastifyRequest): string | undefined {
 
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
-export async function createServer(app: App, sessionSecret: string): Promise<FastifyInstance> {
+export async function createServer(app: WebContext, sessionSecret: string): Promise<FastifyInstance> {
   const { deps } = app;
   const { config } = deps;
   const server = Fastify({
@@ -80,7 +80,7 @@ export async function createServer(app: App, sessionSecret: string): Promise<Fas
   await server.register(fastifySession, {
     secret: sessionSecret,
     cookieName: 'reprise_session',
-    store: sessionStore<Session>(app.db, config.sessionTtlMs),
+    store: sessionStore<Session>(deps.store.sessions, config.sessionTtlMs),
     saveUninitialized: false,
     cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax', maxAge: config.sessionTtlMs, path: '/' },
   });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import { logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
@@ -17,7 +17,7 @@ type Credentials = { Body: { username?: unknown; password?: unknown } | undefine
 type TokenRequest = { Body: ({ username?: unknown; password?: unknown } & TokenInput) | undefined };
 
 /** The versioned JSON API: everything the pages do, for programs. */
-export function apiRoutes(app: App, throttles: Throttles) {
+export function apiRoutes(app: WebContext, throttles: Throttles) {
   const { deps, accountDeps } = app;
   return async (server: FastifyInstance) => {
     server.get('/openapi.json', () => openApiDocument());

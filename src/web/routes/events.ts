@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import type { PushEvent } from '../../domain/ports.ts';
 import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
@@ -13,7 +13,7 @@ const frame = (e: PushEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.str
  * Server-Sent Events for the signed-in user. Live events arrive through the push hub; a client
  * that reconnects with Last-Event-ID first gets what it missed, read from the events table.
  */
-export function eventRoutes(app: App) {
+export function eventRoutes(app: WebContext) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
     // Streams never go idle, so a graceful shutdown has to end them itself.

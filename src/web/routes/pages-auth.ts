@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import { logIn, signUp } from '../../domain/accounts.ts';
 import { AppError } from '../../errors.ts';
 import { renderPage } from '../render.ts';
@@ -12,7 +12,7 @@ interface Credentials {
   next?: string;
 }
 
-export function authPages(app: App, throttles: Throttles) {
+export function authPages(app: WebContext, throttles: Throttles) {
   const { deps, accountDeps } = app;
   return async (server: FastifyInstance) => {
     const startSession = async (request: FastifyRequest, reply: FastifyReply, user: { id: string; username: string }, next: unknown) => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile } from '../../domain/files.ts';
 import { AppError } from '../../errors.ts';
 import { defaultPresetIds, presets } from '../../media/presets.ts';
@@ -11,7 +11,7 @@ import { receiveUpload } from '../upload.ts';
 
 type IdParams = { Params: { id: string } };
 
-export function filePages(app: App) {
+export function filePages(app: WebContext) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
     server.addHook('preHandler', requirePageUser(deps));

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import { dismissAllNotifications, dismissNotification } from '../../domain/notifications.ts';
 import { requirePageUser } from '../auth.ts';
 import { safeNext } from '../safety.ts';
@@ -7,7 +7,7 @@ import { safeNext } from '../safety.ts';
 const wantsJson = (request: FastifyRequest) => request.headers.accept?.includes('application/json') ?? false;
 
 /** Dismiss forms: they work as plain POSTs, and answer JSON to the page script. */
-export function notificationPages(app: App) {
+export function notificationPages(app: WebContext) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
     server.addHook('preHandler', requirePageUser(deps));

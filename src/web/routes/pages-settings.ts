@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import { createToken, listTokens, MAX_NAME_LENGTH, revokeToken, type NewToken, type TokenView } from '../../domain/tokens.ts';
 import { listEndpoints } from '../../domain/webhooks.ts';
 import { AppError } from '../../errors.ts';
@@ -54,7 +54,7 @@ function formValues(body: TokenForm['Body']) {
 }
 
 /** Settings: the signed-in user's API tokens and webhook endpoints, managed with plain forms. */
-export function settingsPages(app: App) {
+export function settingsPages(app: WebContext) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
     server.addHook('preHandler', requirePageUser(deps));

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { App } from '../../deps.ts';
+import type { WebContext } from '../context.ts';
 import {
   createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, replayDelivery, rotateSecret, sendTest, updateEndpoint,
 } from '../../domain/webhooks.ts';
@@ -11,7 +11,7 @@ type Body = { Body: { url?: unknown; events?: unknown; description?: unknown; en
 const fields = (body: unknown) => (body && typeof body === 'object' && !Array.isArray(body) ? body : {});
 
 /** Outbound webhook endpoints and their deliveries, per user, under /api/v1/webhooks. */
-export function webhookRoutes(app: App) {
+export function webhookRoutes(app: WebContext) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
     server.addHook('preHandler', requireApiUser(deps));

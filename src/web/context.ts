@@ -1,0 +1,13 @@
+import type { AccountDeps } from '../domain/accounts.ts';
+import type { Deps } from '../domain/ports.ts';
+import type { ResumableBackend } from '../uploads/resumable-store.ts';
+
+/** What the web layer needs from the composition root, and nothing more. */
+export interface WebContext {
+  deps: Deps;
+  accountDeps: AccountDeps;
+  /** Where unfinished resumable uploads live. */
+  resumable: ResumableBackend;
+  /** Database and storage reachable: what /readyz reports. */
+  ready(): Promise<{ database: boolean; storage: boolean }>;
+}
