@@ -57,6 +57,18 @@ describe('hardening: hostile requests get clear answers and never take the serve
     await up(srv);
   });
 
+  it('reads absolute-form targets as paths and answers 404 to "*", never 500', async () => {
+    const cases: [string, number][] = [['*', 404], ['http://evil.example/api/v1/presets', 200], ['http://evil.example', 303], ['ftp://x/', 404], ['//x/files', 404]];
+    for (const [target, status] of cases) {
+      for (const method of ['GET', 'POST', 'OPTIONS']) {
+        const res = await rawRequest(srv.url, [`${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`]);
+        assert.ok(res.status >= 200 && res.status < 500, `${method} ${target}: ${res.status}`);
+        if (method === 'GET') assert.equal(res.status, status, target);
+      }
+    }
+    await up(srv);
+  });
+
   it('answers 400 to multipart without a boundary, or without its closing boundary', async () => {
     const noBoundary = Buffer.from('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nhi\r\n--x--\r\n');
     const a = await rawRequest(srv.url, [head('POST', '/api/v1/files', { Authorization: `Bearer ${api.token}`, 'Content-Type': 'multipart/form-data' }, noBoundary.length), noBoundary]);

@@ -41,6 +41,20 @@ function csrfTokenOf(request: FastifyRequest): string | undefined {
   return typeof token === 'string' ? token : undefined;
 }
 
+/**
+ * Every hook and plugin here expects a path ("origin form"). HTTP/1.1 also allows the absolute
+ * form ("GET http://host/path") and "*": the first is read as its path, the second cannot name
+ * anything of ours and goes where nothing is found. (Left as they were, @fastify/session skipped
+ * such requests and the pages failed with a 500.)
+ */
+function originFormOnly(req: { url?: string }): string {
+  const url = req.url ?? '/';
+  if (url.startsWith('/')) return url;
+  const absolute = /^https?:\/\/[^/?#]*(.*)$/i.exec(url);
+  if (absolute) return absolute[1]?.startsWith('/') ? absolute[1] : `/${absolute[1] ?? ''}`;
+  return '/.well-known/not-a-path';
+}
+
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function createServer(app: WebContext, sessionSecret: string): Promise<FastifyInstance> {
@@ -51,6 +65,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     // A hop count trusts that many proxies nearest to us (what Fastify does for a number).
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
+    rewriteUrl: originFormOnly,
     // A socket silent this long is closed (event streams send a heartbeat every 20 s).
     connectionTimeout: 120_000,
   });
