@@ -211,6 +211,12 @@ describe('hardening: hostile requests get clear answers and never take the serve
     theirs.abort();
   });
 
+  it('answers HEAD on the event stream at once instead of holding it open', async () => {
+    const res = await rawRequest(srv.url, [`HEAD /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.token}\r\n\r\n`], { timeoutMs: 5_000 });
+    assert.equal(res.status, 200);
+    assert.match(res.head, /content-type: text\/event-stream/i);
+  });
+
   it('ignores a Last-Event-ID that is not a small number instead of failing the stream', async () => {
     for (const id of ['99999999999999999999999', '-1', '1e400', 'abc']) {
       const ctl = new AbortController();

@@ -23,6 +23,8 @@ export function eventRoutes(app: WebContext) {
     server.addHook('preClose', async () => open.forEach((raw) => raw.end()));
 
     server.get<{ Querystring: { lastEventId?: string } }>('/events', { preHandler: requireApiUser(deps) }, async (request, reply) => {
+      // A HEAD has no body to stream: answer the headers and end, or it would never be answered.
+      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send();
       const userId = request.userId;
       const streams = perUser.get(userId) ?? 0;
       if (streams >= deps.config.eventStreamsPerUser) {
