@@ -58,6 +58,8 @@ describe('hardening: hostile requests get clear answers and never take the serve
   });
 
   it('reads absolute-form targets as paths and answers 404 to "*", never 500', async () => {
+    const connect = await rawRequest(srv.url, ['CONNECT /login HTTP/1.1\r\nHost: x\r\n\r\n']);
+    assert.equal(connect.status, 405, 'CONNECT is answered, not dropped');
     const cases: [string, number][] = [['*', 404], ['http://evil.example/api/v1/presets', 200], ['http://evil.example', 303], ['ftp://x/', 404], ['//x/files', 404]];
     for (const [target, status] of cases) {
       for (const method of ['GET', 'POST', 'OPTIONS']) {

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
@@ -72,6 +73,12 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
   // because a 2 GiB upload may rightly take an hour while a trickle must not.
   server.server.headersTimeout = 20_000;
+  // Node hands CONNECT to a 'connect' listener and, with none, drops the socket unanswered.
+  // We are not a proxy: say so.
+  server.server.on('connect', (_req, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   server.server.requestTimeout = 0;
   registerSafetyHooks(server);
   registerSlowBodyGuard(server, config.uploadIdleMs);
