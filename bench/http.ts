@@ -3,6 +3,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Arrivals, fileUpdate, openEventStream } from './sse.ts';
 import { isRecord } from './util.ts';
 
 export interface MultipartFile {
@@ -129,51 +130,18 @@ export async function uploadFile(port: number, token: string, file: MultipartFil
 }
 
 /**
- * Watches the user's event stream and notes when each file is reported completed, so the bench
- * learns of completion the moment the service announces it, without polling (polls cost the
- * service CPU that ffmpeg would otherwise have had).
+ * Watches the user's event stream and notes when each file is reported completed (performance.now()),
+ * so the bench learns of completion the moment the service announces it, without polling (polls
+ * cost the service CPU that ffmpeg would otherwise have had). A failed job times out here.
  */
 export async function watchCompletions(port: number, token: string): Promise<{ completedAt(id: string, timeoutMs: number): Promise<number>; close(): void }> {
-  const seen = new Map<string, number>();
-  const waiters = new Map<string, (at: number) => void>();
-  const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/events', agent: false, headers: { authorization: `Bearer ${token}` } });
-  await new Promise<void>((resolve, reject) => {
-    req.on('response', (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`event stream answered ${res.statusCode}`));
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = performance.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (!block.includes('event: file.updated')) continue;
-          const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}') as { id?: string; status?: string };
-          if (data.status !== 'completed' || !data.id) continue;
-          seen.set(data.id, at);
-          waiters.get(data.id)?.(at);
-        }
-      });
-      res.on('error', () => undefined);
-      resolve();
-    });
-    req.on('error', reject);
-    req.end();
+  const completed = new Arrivals<number>();
+  const stream = await openEventStream(port, token, (event) => {
+    const update = fileUpdate(event);
+    if (update?.status === 'completed') completed.put(update.id, event.mono);
   });
   return {
-    completedAt(id, timeoutMs) {
-      const already = seen.get(id);
-      if (already !== undefined) return Promise.resolve(already);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`file ${id} not completed within ${timeoutMs / 1000} s`)), timeoutMs);
-        waiters.set(id, (at) => {
-          clearTimeout(timer);
-          resolve(at);
-        });
-      });
-    },
-    close: () => req.destroy(),
+    completedAt: (id, timeoutMs) => completed.wait(id, timeoutMs, 'completion'),
+    close: () => stream.close(),
   };
 }

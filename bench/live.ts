@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { apiJson, signUpAndLogIn, uploadFile } from './http.ts';
 import { cacheDir, diskFile } from './input.ts';
 import { freePort, startNodeChild, type Child } from './proc.ts';
 import { serviceEnv } from './service.ts';
+import { openEventStream, type EventStream } from './sse.ts';
 import { median, readRssKiB, repoRoot, round, sleep } from './util.ts';
 
 const JOBS = 200;
@@ -23,44 +23,16 @@ export interface LiveResults {
   perStreamRatio: number;
 }
 
-/** An open SSE connection; `onEvent` sees each event with the local time it arrived. */
-function openStream(port: number, token: string, onEvent?: (type: string, data: string, at: number) => void): Promise<http.ClientRequest> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/events', agent: false, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
-    req.on('response', (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = Date.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const type = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type && data !== undefined) onEvent?.(type, data, at);
-        }
-      });
-      res.on('error', () => undefined);
-      resolve(req);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function settledRss(pid: number): Promise<number> {
   await sleep(1500);
   return readRssKiB(pid);
 }
 
 /** RSS growth of a process while it holds `IDLE_STREAMS` open streams, per stream. */
-async function perStreamKiB(child: Child, tokens: readonly string[]): Promise<{ kib: number; streams: http.ClientRequest[] }> {
+async function perStreamKiB(child: Child, tokens: readonly string[]): Promise<{ kib: number; streams: EventStream[] }> {
   const before = await settledRss(child.pid);
-  const streams: http.ClientRequest[] = [];
-  for (let i = 0; i < IDLE_STREAMS; i++) streams.push(await openStream(child.port, tokens[i % tokens.length] ?? ''));
+  const streams: EventStream[] = [];
+  for (let i = 0; i < IDLE_STREAMS; i++) streams.push(await openEventStream(child.port, tokens[i % tokens.length] ?? ''));
   const after = await settledRss(child.pid);
   return { kib: (after - before) / IDLE_STREAMS, streams };
 }
@@ -78,12 +50,13 @@ export async function liveBenchmark(log: (line: string) => void): Promise<LiveRe
   const port = await freePort();
   const service = await startNodeChild('service', 'src/main.ts', ['serve'], { ...serviceEnv(workDir, port, 2), LOGIN_RATE_LIMIT: '100000', SIGNUP_RATE_LIMIT: '100000' }, port);
   const bare = await bareStreamServer();
-  const open: http.ClientRequest[] = [];
+  const open: EventStream[] = [];
   try {
     const tiny = path.join(cacheDir, 'tiny-0.5s.wav');
     await promisify(execFile)('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5', '-ac', '2', tiny]);
     const others: string[] = [];
-    for (let i = 0; i < 50; i++) others.push(await signUpAndLogIn(port));
+    // 5 streams per account: under the default EVENT_STREAMS_PER_USER (8), which answers 429 past it.
+    for (let i = 0; i < 100; i++) others.push(await signUpAndLogIn(port));
     const service500 = await perStreamKiB(service, others);
     open.push(...service500.streams);
     const bare500 = await perStreamKiB(bare, ['']);
@@ -94,7 +67,7 @@ export async function liveBenchmark(log: (line: string) => void): Promise<LiveRe
     const latencies: number[] = [];
     const arrived = new Map<string, () => void>();
     open.push(
-      await openStream(port, owner, (type, data, at) => {
+      await openEventStream(port, owner, ({ type, data, at }) => {
         if (type !== 'notification.created') return;
         const n = JSON.parse(data) as { fileId: string; createdAt: string };
         latencies.push(at - Date.parse(n.createdAt));
@@ -124,7 +97,7 @@ export async function liveBenchmark(log: (line: string) => void): Promise<LiveRe
       perStreamRatio: round(service500.kib / Math.max(bare500.kib, 0.1), 2),
     };
   } finally {
-    open.forEach((req) => req.destroy());
+    open.forEach((stream) => stream.close());
     await service.stop();
     await bare.stop();
     await rm(workDir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: the service's transcode overhead against bare ffmpeg, its memory while a
- * 1 GiB upload streams in against a bare Node server, and live-push latency and memory per idle
- * event stream. Prints a table, then one JSON line.
+ * 1 GiB upload streams in against a bare Node server, live-push latency and memory per idle
+ * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
+ * upload against multipart. Prints a table, then one JSON line.
+ * `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,15 +14,30 @@ import { ensureInputWav } from './input.ts';
 import { liveBenchmark } from './live.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
+import { reportResumable, resumableBenchmark } from './resumable.ts';
 import { transcodeBenchmark } from './transcode.ts';
 import { killLiveChildren } from './proc.ts';
 import { round } from './util.ts';
+import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable'] as const;
+type Suite = (typeof SUITES)[number];
+const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
+/** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
+const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+
+/** The suites named on the command line (all when none is), in their usual order. */
+function chosenSuites(args: readonly string[]): Set<Suite> {
+  const unknown = args.filter((a) => !isSuite(a));
+  if (unknown.length > 0) throw new Error(`unknown suite ${unknown.join(', ')}; choose from ${SUITES.join(', ')}`);
+  return new Set(args.length === 0 ? SUITES : args.filter(isSuite));
+}
 
 async function main(): Promise<void> {
   if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error('BENCH_ROUNDS must be 1..20');
+  const suites = chosenSuites(process.argv.slice(2));
   const started = performance.now();
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'reprise-bench-'));
   const interrupt = () => {
@@ -33,34 +50,59 @@ async function main(): Promise<void> {
   try {
     const loadAtStart = os.loadavg()[0] ?? 0;
     log(`Reprise bench: node ${process.version}, ${os.availableParallelism()} cores, load ${loadAtStart.toFixed(2)}, work dir ${workDir}`);
+    log(`suites: ${[...suites].join(', ')}; load average (1/5/15 min) ${loadavg()}`);
     if (loadAtStart > 0.5) log('  warning: the machine is already busy; timings will be noisy');
-    const input = await ensureInputWav();
-    log(`input: ${input}`);
+    const summary: Record<string, unknown> = { bench: 'reprise', node: process.version, cores: os.availableParallelism(), loadAverageAtStart: round(loadAtStart, 2), rounds: ROUNDS, suites: [...suites] };
+    const reports: (() => void)[] = [];
 
-    log(`transcode benchmark, ${ROUNDS} rounds of (a) (b) (c), order rotated each round:`);
-    const runs = await transcodeBenchmark(input, workDir, ROUNDS, log);
+    if (suites.has('transcode')) {
+      const input = await ensureInputWav();
+      log(`input: ${input}`);
+      log(`transcode benchmark, ${ROUNDS} rounds of (a) (b) (c), order rotated each round:`);
+      const runs = await transcodeBenchmark(input, workDir, ROUNDS, log);
+      reports.push(() => (summary.transcode = reportTranscode(runs, log)));
+    }
 
-    log('upload memory benchmark:');
-    const serviceUpload = await serviceUploadMemory(workDir);
-    log(`  service: ${serviceUpload.mibPerSecond} MiB/s, growth ${serviceUpload.growthMiB} MiB`);
-    await rm(path.join(workDir, 'upload-service-data'), { recursive: true, force: true });
-    const bareUpload = await bareUploadMemory(workDir);
-    log(`  bare node:http: ${bareUpload.mibPerSecond} MiB/s, growth ${bareUpload.growthMiB} MiB`);
+    if (suites.has('upload')) {
+      log('upload memory benchmark:');
+      const serviceUpload = await serviceUploadMemory(workDir);
+      log(`  service: ${serviceUpload.mibPerSecond} MiB/s, growth ${serviceUpload.growthMiB} MiB`);
+      await rm(path.join(workDir, 'upload-service-data'), { recursive: true, force: true });
+      const bareUpload = await bareUploadMemory(workDir);
+      log(`  bare node:http: ${bareUpload.mibPerSecond} MiB/s, growth ${bareUpload.growthMiB} MiB`);
+      reports.push(() => (summary.upload = reportUpload(serviceUpload, bareUpload, log)));
+    }
 
-    log(`live push benchmark: 200 jobs with 500 other idle event streams open:`);
-    const live = await liveBenchmark(log);
+    if (suites.has('live')) {
+      log(`live push benchmark: 200 jobs with 500 other idle event streams open:`);
+      const live = await liveBenchmark(log);
+      reports.push(() => {
+        summary.live = live;
+        log('');
+        log('Live push (issue 3)');
+        log(`  job completion → notification.created at a subscribed client, over ${live.jobs} jobs: median ${live.latencyMedianMs} ms, p99 ${live.latencyP99Ms} ms`);
+        log(`  memory per idle event stream: service ${live.serviceKiBPerStream} KiB, bare Node SSE server ${live.bareKiBPerStream} KiB (ratio ${live.perStreamRatio})`);
+      });
+    }
 
-    const transcode = reportTranscode(runs, log);
-    const upload = reportUpload(serviceUpload, bareUpload, log);
-    log('');
-    log('Live push (issue 3)');
-    log(`  job completion → notification.created at a subscribed client, over ${live.jobs} jobs: median ${live.latencyMedianMs} ms, p99 ${live.latencyP99Ms} ms`);
-    log(`  memory per idle event stream: service ${live.serviceKiBPerStream} KiB, bare Node SSE server ${live.bareKiBPerStream} KiB (ratio ${live.perStreamRatio})`);
+    if (suites.has('webhooks')) {
+      log(`webhook benchmark (load ${loadavg()}):`);
+      const webhooks = await webhookBenchmark(log);
+      reports.push(() => (summary.webhooks = reportWebhooks(webhooks, log)));
+    }
+
+    if (suites.has('resumable')) {
+      log(`resumable upload benchmark (load ${loadavg()}):`);
+      const resumable = await resumableBenchmark(workDir, log);
+      reports.push(() => (summary.resumable = reportResumable(resumable, log)));
+    }
+
+    for (const report of reports) report();
     const totalSeconds = round((performance.now() - started) / 1000, 1);
     log('');
-    log(`total bench time: ${totalSeconds} s`);
-    const loadAverageAtStart = round(loadAtStart, 2);
-    const summary = { bench: 'reprise', node: process.version, cores: os.availableParallelism(), loadAverageAtStart, rounds: ROUNDS, transcode, upload, live, totalSeconds };
+    log(`total bench time: ${totalSeconds} s; load average (1/5/15 min) at the end ${loadavg()}`);
+    summary.loadAverageAtEnd = os.loadavg().map((l) => round(l, 2));
+    summary.totalSeconds = totalSeconds;
     console.log(JSON.stringify(summary));
   } finally {
     await rm(workDir, { recursive: true, force: true });

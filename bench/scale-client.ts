@@ -1,11 +1,11 @@
 /** Client-side helpers of the scale-out bench: uploads with presets, event streams, inputs. */
 import { execFile } from 'node:child_process';
-import http from 'node:http';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { multipartBody, postStream, type MultipartFile, type PostResult } from './http.ts';
 import { cacheDir, ensureInputWav } from './input.ts';
+import { openEventStream, type EventStream } from './sse.ts';
 import { isRecord } from './util.ts';
 
 const run = promisify(execFile);
@@ -28,46 +28,8 @@ export async function uploadWith(
 }
 
 /** An open event stream; `onEvent` sees every event with the wall-clock time (Date.now()) its chunk arrived. */
-export function openEvents(port: number, token: string, onEvent: (type: string, data: string, at: number) => void): Promise<{ close(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      path: '/api/v1/events',
-      agent: false,
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-    });
-    const timer = setTimeout(() => req.destroy(new Error('event stream did not answer within 10 s')), 10_000);
-    req.on('response', (res) => {
-      clearTimeout(timer);
-      if (res.statusCode !== 200) {
-        req.destroy();
-        reject(new Error(`event stream answered ${res.statusCode}`));
-        return;
-      }
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = Date.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const type = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type && data !== undefined) onEvent(type, data, at);
-        }
-      });
-      res.on('error', () => undefined);
-      resolve({ close: () => req.destroy() });
-    });
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    req.end();
-  });
+export function openEvents(port: number, token: string, onEvent: (type: string, data: string, at: number) => void): Promise<EventStream> {
+  return openEventStream(port, token, (event) => onEvent(event.type, event.data, event.at));
 }
 
 async function cached(name: string, make: (tmp: string) => Promise<void>): Promise<string> {
