@@ -2,7 +2,9 @@
  * Fuzzing every route of a real server with hostile requests written as raw bytes: controls,
  * CR/LF and NUL, invalid UTF-8, non-Latin-1 text, over-long values, wrong types, path tricks,
  * broken bodies, forged or missing credentials. Whatever arrives, the server must answer within
- * the time limit with a status below 500, stay up, and leave nothing half-made.
+ * the time limit with a status below 500 (and redirect only within the site), no exception may
+ * escape its handlers, Object.prototype stays clean, /healthz keeps answering, and at the end
+ * nothing is half-made: no temporary leftovers, no row without its blob, no blob without its row.
  *
  * Seeded and reproducible: FUZZ_SEED (base seed), FUZZ_RUNS (requests per route), FUZZ_ROUTE
  * (only the route with this exact pattern) and FUZZ_PATH (fast-check's counterexample path)
@@ -17,9 +19,11 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { describeBytes, exchange, saveRequest, type Outcome } from './helpers/fuzz-http.ts';
 import { halfMade, waitForIdleJobs } from './helpers/fuzz-leftovers.ts';
-import { buildRequest, requestArb, type RequestSpec } from './helpers/fuzz-requests.ts';
+import { buildRequest } from './helpers/fuzz-build.ts';
+import { requestArb, type RequestSpec } from './helpers/fuzz-requests.ts';
 import { routeTable, type Route } from './helpers/fuzz-routes.ts';
-import { buildWorld, ensureIdentities, ensureOwnFile, type BodyHint, type World } from './helpers/fuzz-world.ts';
+import { hintFor } from './helpers/fuzz-vocabulary.ts';
+import { buildWorld, ensureIdentities, ensureOwnFile, type World } from './helpers/fuzz-world.ts';
 import { startServer } from './helpers/server.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
@@ -29,11 +33,14 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
  */
 const TOTAL_REQUESTS = 5_000;
 const ONLY_ROUTE = process.env.FUZZ_ROUTE;
-const REPLAY_PATH = process.env.FUZZ_PATH;
+// A counterexample path belongs to one route's property.
+const REPLAY_PATH = ONLY_ROUTE === undefined ? undefined : process.env.FUZZ_PATH;
 /** A request without a response head by then is a hang. */
 const HANG_MS = 10_000;
-/** Shrinking re-sends requests; past this much time after the first failure, keep what we have. */
+/** Shrinking re-sends requests; past this much time after a route's first failure, keep what we have. */
 const SHRINK_BUDGET_MS = 15_000;
+/** …and once shrinking has taken this long in all, later failures are reported unshrunk. */
+const TOTAL_SHRINK_BUDGET_MS = 60_000;
 const HEALTH_EVERY = 25;
 
 // Routes are read from the running server, so tests can only be declared once it is up.
@@ -54,6 +61,8 @@ class FuzzFailure extends Error {}
 describe(`fuzz: hostile requests on every route (FUZZ_SEED=${SEED}, ${RUNS} runs per route)`, () => {
   let world: World;
   let sent = 0;
+  let shrinkingMs = 0;
+  const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).join();
   // An exception that escapes every handler would end a real server: here it is recorded and
   // blamed on the request in flight.
   const escaped: unknown[] = [];
@@ -84,11 +93,15 @@ describe(`fuzz: hostile requests on every route (FUZZ_SEED=${SEED}, ${RUNS} runs
     if (outcome.kind !== 'response') problem = `no response: ${summary(outcome)}`;
     // 503/507 mean "storage or database unavailable/full": neither is true here, so they are bugs too.
     else if (outcome.status >= 500) problem = `answered ${outcome.statusLine}`;
+    else if (offSite(outcome)) problem = `answered ${outcome.statusLine} redirecting off the site: Location: ${offSite(outcome)}`;
     if (escaped.length > escapedBefore) problem = `an exception escaped every handler (the process would exit): ${String(escaped[escapedBefore])}`;
+    if (Object.getOwnPropertyNames(Object.prototype).join() !== prototypeKeys) problem = `Object.prototype was polluted: ${Object.getOwnPropertyNames(Object.prototype).join()}`;
     if (!problem && ++sent % HEALTH_EVERY === 0) problem = await healthy();
     // Only a request that succeeded can have signed us out or revoked our token.
     const changed = outcome.kind === 'response' && outcome.status < 400 && !/^(GET|HEAD) /.test(bytes.toString('latin1', 0, 5));
-    await ensureIdentities(srv, world, changed);
+    await ensureIdentities(srv, world, changed).catch((err: unknown) => {
+      problem ??= `afterwards the test could not sign in again: ${String(err)}`;
+    });
     if (!problem) return;
     const file = saveRequest(saveAs, bytes);
     throw new FuzzFailure(
@@ -102,7 +115,7 @@ describe(`fuzz: hostile requests on every route (FUZZ_SEED=${SEED}, ${RUNS} runs
       await ensureOwnFile(srv, world);
       const saveAs = path.join(os.tmpdir(), `reprise-fuzz-${route.path.replace(/[^A-Za-z0-9]+/g, '_')}.http`);
       let firstFailureAt: number | undefined;
-      const property = fc.asyncProperty(requestArb(route, hintFor(world, route)), async (spec) => {
+      const property = fc.asyncProperty(requestArb(route, hintFor(world.vocabulary, route)), async (spec) => {
         // Out of shrinking time: report every further candidate as passing, so fast-check stops
         // with the smallest failing request found so far.
         if (firstFailureAt !== undefined && Date.now() - firstFailureAt > SHRINK_BUDGET_MS) return;
@@ -114,7 +127,13 @@ describe(`fuzz: hostile requests on every route (FUZZ_SEED=${SEED}, ${RUNS} runs
         }
       });
       const seed = routeSeed(route);
-      const details = await fc.check(property, { seed, numRuns: RUNS, ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}) });
+      const details = await fc.check(property, {
+        seed,
+        numRuns: RUNS,
+        endOnFailure: shrinkingMs > TOTAL_SHRINK_BUDGET_MS,
+        ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}),
+      });
+      if (firstFailureAt !== undefined) shrinkingMs += Date.now() - firstFailureAt;
       if (details.failed) {
         const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
         assert.fail(
@@ -136,11 +155,12 @@ describe(`fuzz: hostile requests on every route (FUZZ_SEED=${SEED}, ${RUNS} runs
   });
 });
 
-/** What the route's methods take, merged: most routes take a body on one method only. */
-function hintFor(world: World, route: Route): BodyHint | undefined {
-  const hints = route.methods.flatMap((m) => world.hints.get(`${m} ${route.path}`) ?? []);
-  if (hints.length === 0) return undefined;
-  return { kinds: [...new Set(hints.flatMap((h) => h.kinds))], fields: [...new Set(hints.flatMap((h) => h.fields))] };
+/** A redirect must stay on this site: hostile next= values are what open redirects are made of. */
+function offSite(outcome: Extract<Outcome, { kind: 'response' }>): string | undefined {
+  if (outcome.status < 300 || outcome.status > 399) return undefined;
+  const location = outcome.headers.find(([name]) => name === 'location')?.[1];
+  // One leading "/" and then not a second "/" or "\" (protocol-relative), no controls or spaces.
+  return location === undefined || /^\/(?![/\\])[\x21-\x7e]*$/.test(location) ? undefined : location;
 }
 
 function summary(outcome: Outcome): string {

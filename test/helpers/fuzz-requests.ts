@@ -1,19 +1,21 @@
 /**
- * Requests for the fuzz test: fast-check generates a description (which method, which values
- * where, which identity), and `buildRequest` turns it into HTTP/1.1 bytes against the live world
- * (current session cookie and CSRF token, ids that exist right now). Descriptions stay small and
- * shrinkable; the bytes are what a failure prints.
+ * Requests for the fuzz test, as fast-check generates them: a description (which method, which
+ * values where, which identity) that fuzz-build.ts turns into bytes against the live server
+ * (current session cookie and CSRF token, ids that exist right now). Descriptions stay small
+ * and shrinkable; the bytes are what a failure prints.
  */
 import fc from 'fast-check';
 import type { Route } from './fuzz-routes.ts';
-import { concat, encodeForHeader, encodeForUrl, encodingArb, hostileBytes, percentEncode, type Encoding } from './fuzz-values.ts';
-import { PASSWORD, tinyWav, type BodyHint, type World } from './fuzz-world.ts';
+import { encodingArb, hostileBytes, type Encoding } from './fuzz-values.ts';
+import type { BodyHint } from './fuzz-vocabulary.ts';
+
+const enc = new TextEncoder();
 
 /** Something the server knows, looked up when the request is built. */
-type Ref = 'ownId' | 'otherId' | 'uuid' | 'preset' | 'static' | 'field' | 'header' | 'username' | 'password' | 'freshUsername' | 'csrf' | 'foreignCsrf' | 'bearer';
+export type Ref = 'ownId' | 'otherId' | 'uuid' | 'preset' | 'static' | 'field' | 'header' | 'username' | 'password' | 'freshUsername' | 'csrf' | 'foreignCsrf' | 'bearer';
 export type Value = { ref: Ref; pick: number } | { bytes: Uint8Array };
 
-type JsonNode =
+export type JsonNode =
   | { str: Value }
   /** Verbatim JSON text: lone surrogates and NUL as \u escapes, odd numbers. */
   | { text: string }
@@ -22,13 +24,13 @@ type JsonNode =
   /** Arrays nested this deep. */
   | { deep: number };
 
-type Content = 'wav' | 'empty' | 'over-limit' | { bytes: Uint8Array };
-type Part =
+export type Content = 'wav' | 'empty' | 'over-limit' | { bytes: Uint8Array };
+export type Part =
   | { field: Value; value: Value; raw: boolean }
   | { fileField: Value | 'file'; filename?: Value; filenameStar?: Value; type?: Value; content: Content; raw: boolean }
   | { bare: Uint8Array };
 
-type Body =
+export type Body =
   | { kind: 'none' }
   | { kind: 'form'; fields: [Value, Value][]; encoding: Encoding }
   | { kind: 'json'; root: JsonNode; rawStrings: boolean }
@@ -82,7 +84,7 @@ const jsonArb: fc.Arbitrary<JsonNode> = fc.letrec<{ node: JsonNode }>((tie) => (
     { arbitrary: valueArb(3).map((str): JsonNode => ({ str })), weight: 5 },
     { arbitrary: fc.constantFrom('0', '-0', '1e999', '-1e999', '1.5', '12345678901234567890', 'true', 'false', 'null', '"\\ud800"', '"\\udc00x\\ud800"', '"a\\u0000b"', '"\\u202e"', '[]', '{}').map((text): JsonNode => ({ text })), weight: 3 },
     { arbitrary: fc.array(tie('node'), { maxLength: 4 }).map((arr): JsonNode => ({ arr })), weight: 1 },
-    { arbitrary: fc.array(fc.tuple(fc.oneof(fieldNameArb, fc.constantFrom<Value>({ bytes: new TextEncoder().encode('__proto__') }, { bytes: new TextEncoder().encode('constructor') })), tie('node')), { maxLength: 5 }).map((obj): JsonNode => ({ obj })), weight: 3 },
+    { arbitrary: fc.array(fc.tuple(fc.oneof(fieldNameArb, fc.constantFrom<Value>({ bytes: enc.encode('__proto__') }, { bytes: enc.encode('constructor') })), tie('node')), { maxLength: 5 }).map((obj): JsonNode => ({ obj })), weight: 3 },
     { arbitrary: fc.constantFrom(100, 5_000, 100_000).map((deep): JsonNode => ({ deep })), weight: 1 },
   ),
 })).node;
@@ -128,19 +130,28 @@ const bodyArb: fc.Arbitrary<Body> = fc.oneof(
  * the code that uses the values.
  */
 function hintedBodyArb(hint: BodyHint): fc.Arbitrary<Body> {
-  const fields = hint.fields.filter((f) => f !== 'file' && f !== '_csrf');
-  const name = fields.length > 0 ? fc.constantFrom(...fields).map((f): Value => ({ bytes: enc.encode(f) })) : fieldNameArb;
-  const pairs = fc.array(fc.tuple(name, valueArb(5)), { maxLength: fields.length + 2 });
+  const fields = hint.fields.filter((f) => f !== 'file');
+  const asText = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
+  /** A field of the route with an acceptable value or a hostile one. */
+  const entry = <T>(accepted: (v: unknown) => T, hostile: fc.Arbitrary<T>): fc.Arbitrary<[Value, T]> =>
+    fields.length === 0
+      ? fc.tuple(fieldNameArb, hostile)
+      : fc.constantFrom(...fields).chain((f) => {
+          const examples = hint.examples[f] ?? [];
+          const value = examples.length > 0 ? fc.oneof({ arbitrary: fc.constantFrom(...examples).map(accepted), weight: 3 }, { arbitrary: hostile, weight: 2 }) : hostile;
+          return fc.tuple(fc.constant<Value>({ bytes: enc.encode(f) }), value);
+        });
+  const textEntries = fc.array(entry((v): Value => ({ bytes: enc.encode(asText(v)) }), valueArb(5)), { maxLength: fields.length + 2 });
   const shapes: fc.Arbitrary<Body>[] = hint.kinds.map((kind) => {
-    if (kind === 'form') return fc.record({ kind: fc.constant('form' as const), fields: pairs, encoding: fc.constant<Encoding>('pct') });
+    if (kind === 'form') return fc.record({ kind: fc.constant('form' as const), fields: textEntries, encoding: fc.constant<Encoding>('pct') });
     if (kind === 'json') {
-      const node = fc.oneof({ arbitrary: valueArb(5).map((str): JsonNode => ({ str })), weight: 4 }, { arbitrary: jsonArb, weight: 1 });
-      const obj = fc.array(fc.tuple(name, node), { maxLength: fields.length + 2 }).map((entries): JsonNode => ({ obj: entries }));
+      const hostile = fc.oneof({ arbitrary: valueArb(5).map((str): JsonNode => ({ str })), weight: 4 }, { arbitrary: jsonArb, weight: 1 });
+      const obj = fc.array(entry((v): JsonNode => ({ text: JSON.stringify(v) }), hostile), { maxLength: fields.length + 2 }).map((entries): JsonNode => ({ obj: entries }));
       return fc.record({ kind: fc.constant('json' as const), root: obj, rawStrings: fc.constant(false) });
     }
     const file = fc.record({ fileField: fc.constant('file' as const), filename: valueArb(3), content: contentArb, raw: fc.constant(false) });
     return fc
-      .tuple(pairs, fc.array(file, { minLength: 1, maxLength: 2 }))
+      .tuple(textEntries, fc.array(file, { minLength: 1, maxLength: 2 }))
       .map(([fieldPairs, files]): Body => ({
         kind: 'multipart',
         parts: [...fieldPairs.map(([field, value]): Part => ({ field, value, raw: false })), ...files],
@@ -212,191 +223,4 @@ function specArb(route: Route, transport: boolean, body: fc.Arbitrary<Body>): fc
     contentType: fc.oneof(plain('matching' as const, 16), plain('none' as const, 1), { arbitrary: valueArb(0), weight: 1 }),
     chunked: fc.oneof(plain(false as const, 9), { arbitrary: fc.integer({ min: 1, max: 4096 }), weight: 1 }),
   });
-}
-
-// ——— building the bytes ———
-
-const enc = new TextEncoder();
-
-function resolve(value: Value, world: World): Uint8Array {
-  if ('bytes' in value) return value.bytes;
-  const from = (list: readonly string[], fallback: string) => list[value.pick % Math.max(list.length, 1)] ?? fallback;
-  const uuid = `00000000-0000-4000-8000-${value.pick.toString(16).padStart(12, '0')}`;
-  switch (value.ref) {
-    case 'ownId':
-      return enc.encode(from(world.ownIds, uuid));
-    case 'otherId':
-      return enc.encode(from(world.otherIds, uuid));
-    case 'uuid':
-      return enc.encode(uuid);
-    case 'preset':
-      return enc.encode(from(world.presetIds, 'flac'));
-    case 'static':
-      return enc.encode(from(world.staticFiles, 'app.css'));
-    case 'field':
-      return enc.encode(from(world.fieldNames, 'name'));
-    case 'header':
-      return enc.encode(from(world.headerNames, 'X-Fuzz'));
-    case 'username':
-      return enc.encode(world.username);
-    case 'password':
-      return enc.encode(PASSWORD);
-    case 'freshUsername':
-      return enc.encode(`fz-${process.pid}-${++world.signups}`);
-    case 'csrf':
-      return enc.encode(world.browser.csrf);
-    case 'foreignCsrf':
-      return enc.encode(world.foreign.csrf);
-    case 'bearer':
-      return enc.encode(world.bearer);
-  }
-}
-
-function target(route: Route, spec: RequestSpec, world: World, csrfToken: Uint8Array | undefined): Buffer {
-  const { style, params, encoding } = spec.target;
-  if (style === 'asterisk') return Buffer.from('*');
-  let i = 0;
-  const path = route.path.split(/(:[A-Za-z0-9_]+|\*)/).map((piece) => {
-    if (piece !== '*' && !piece.startsWith(':')) return Buffer.from(piece);
-    const value = params[i++];
-    return value ? encodeForUrl(resolve(value, world), encoding) : Buffer.alloc(0);
-  });
-  let bytes = Buffer.concat(path);
-  if (style === 'dots') bytes = Buffer.concat([Buffer.from('/static/../x/./..'), bytes]);
-  if (style === 'double-slash') bytes = Buffer.concat([Buffer.from('/'), bytes]);
-  if (style === 'trailing-slash') bytes = Buffer.concat([bytes, Buffer.from('/')]);
-  if (style === 'absolute') bytes = Buffer.concat([Buffer.from('http://evil.example'), bytes]);
-  if (style === 'upper') bytes = Buffer.from(bytes.toString('latin1').toUpperCase(), 'latin1');
-  if (style === 'encoded-letter') bytes = Buffer.from(bytes.toString('latin1').replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`), 'latin1');
-
-  const pairs = spec.query.map(([k, v]): [Uint8Array, Uint8Array] => [resolve(k, world), resolve(v, world)]);
-  if (csrfToken && spec.csrf.where === 'query') pairs.push([enc.encode('_csrf'), csrfToken]);
-  if (pairs.length === 0) return bytes;
-  const query = pairs.map(([k, v]) => Buffer.concat([encodeForUrl(k, spec.queryEncoding), Buffer.from('='), encodeForUrl(v, spec.queryEncoding)]));
-  return Buffer.concat([bytes, Buffer.from('?'), Buffer.from(query.map((q) => q.toString('latin1')).join('&'), 'latin1')]);
-}
-
-function jsonText(node: JsonNode, world: World, rawStrings: boolean): string {
-  if ('text' in node) return node.text;
-  if ('deep' in node) return '['.repeat(node.deep) + ']'.repeat(node.deep);
-  if ('arr' in node) return `[${node.arr.map((n) => jsonText(n, world, rawStrings)).join(',')}]`;
-  const str = (v: Value) => {
-    const bytes = resolve(v, world);
-    // Raw: the bytes between quotes as they are (controls, invalid UTF-8); else proper JSON.
-    return rawStrings ? `"${Buffer.from(bytes).toString('latin1')}"` : JSON.stringify(Buffer.from(bytes).toString('utf8'));
-  };
-  if ('str' in node) return str(node.str);
-  return `{${node.obj.map(([k, v]) => `${str(k)}:${jsonText(v, world, rawStrings)}`).join(',')}}`;
-}
-
-/** Content-Disposition parameter text: raw bytes, or what a browser sends (CR/LF/" escaped). */
-function dispositionParam(bytes: Uint8Array, raw: boolean): string {
-  const text = Buffer.from(bytes).toString(raw ? 'latin1' : 'utf8');
-  return raw ? text : text.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
-}
-
-function multipart(body: Extract<Body, { kind: 'multipart' }>, world: World, csrfToken: Uint8Array | undefined, boundary: string): Buffer {
-  const chunks: Buffer[] = [];
-  if (body.preamble) chunks.push(Buffer.from('preamble\r\n'));
-  const parts = [...body.parts];
-  if (csrfToken && body.parts.length > 0) parts.unshift({ field: { bytes: enc.encode('_csrf') }, value: { bytes: csrfToken }, raw: false });
-  for (const part of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\n`));
-    if ('bare' in part) {
-      chunks.push(Buffer.from(part.bare), Buffer.from('\r\n'));
-      continue;
-    }
-    if ('field' in part) {
-      const name = dispositionParam(resolve(part.field, world), part.raw);
-      chunks.push(Buffer.from(`Content-Disposition: form-data; name="${name}"\r\n\r\n`, 'latin1'), Buffer.from(resolve(part.value, world)), Buffer.from('\r\n'));
-      continue;
-    }
-    const fieldname = part.fileField === 'file' ? 'file' : dispositionParam(resolve(part.fileField, world), part.raw);
-    let disposition = `Content-Disposition: form-data; name="${fieldname}"`;
-    if (part.filename) disposition += `; filename="${dispositionParam(resolve(part.filename, world), part.raw)}"`;
-    if (part.filenameStar) disposition += `; filename*=UTF-8''${percentEncode(resolve(part.filenameStar, world))}`;
-    const type = part.type ? `Content-Type: ${Buffer.from(resolve(part.type, world)).toString('latin1')}\r\n` : '';
-    const content = part.content === 'wav' ? tinyWav() : part.content === 'empty' ? Buffer.alloc(0) : part.content === 'over-limit' ? Buffer.alloc(300 * 1024, 0x41) : Buffer.from(part.content.bytes);
-    chunks.push(Buffer.from(`${disposition}\r\n${type}\r\n`, 'latin1'), content, Buffer.from('\r\n'));
-  }
-  if (body.closing) chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return Buffer.concat(chunks);
-}
-
-function bodyBytes(spec: RequestSpec, world: World, csrfToken: Uint8Array | undefined, boundary: string): { bytes: Buffer; type: string | undefined } {
-  const body = spec.body;
-  const inBody = spec.csrf.where === 'body' ? csrfToken : undefined;
-  switch (body.kind) {
-    case 'none':
-      return { bytes: Buffer.alloc(0), type: undefined };
-    case 'form': {
-      const pairs = body.fields.map(([k, v]) => [resolve(k, world), resolve(v, world)] as const);
-      if (inBody) pairs.push([enc.encode('_csrf'), inBody]);
-      const text = pairs.map(([k, v]) => `${encodeForUrl(k, body.encoding).toString('latin1')}=${encodeForUrl(v, body.encoding).toString('latin1')}`).join('&');
-      return { bytes: Buffer.from(text, 'latin1'), type: 'application/x-www-form-urlencoded' };
-    }
-    case 'json': {
-      let root = body.root;
-      if (inBody) root = 'obj' in root ? { obj: [...root.obj, [{ bytes: enc.encode('_csrf') }, { str: { bytes: inBody } }]] } : root;
-      return { bytes: Buffer.from(jsonText(root, world, body.rawStrings), body.rawStrings ? 'latin1' : 'utf8'), type: 'application/json' };
-    }
-    case 'broken-json':
-      return { bytes: Buffer.concat([Buffer.from(body.prefix), Buffer.from(body.tail)]), type: 'application/json' };
-    case 'multipart': {
-      const type = body.boundary === 'missing' ? 'multipart/form-data' : `multipart/form-data; boundary=${body.boundary === 'ok' ? boundary : 'not-the-boundary'}`;
-      return { bytes: multipart(body, world, inBody, boundary), type };
-    }
-    case 'raw':
-      return { bytes: Buffer.from(body.bytes), type: 'application/octet-stream' };
-  }
-}
-
-function chunk(bytes: Buffer, size: number): Buffer {
-  const pieces: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += size) {
-    const piece = bytes.subarray(i, i + size);
-    pieces.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n'));
-  }
-  pieces.push(Buffer.from('0\r\n\r\n'));
-  return Buffer.concat(pieces);
-}
-
-/** The request as bytes, with the world's current session, token and ids. */
-export function buildRequest(route: Route, spec: RequestSpec, world: World): Buffer {
-  const method = 'known' in spec.method ? (route.methods[spec.method.known] ?? 'GET') : spec.method.other;
-  const csrfToken = spec.csrf.value === 'none' ? undefined : spec.csrf.value === 'valid' ? enc.encode(world.browser.csrf) : spec.csrf.value === 'foreign' ? enc.encode(world.foreign.csrf) : resolve(spec.csrf.value, world);
-  const boundary = '----fuzzBoundary7MA4YWxkTrZu0gW';
-  const body = bodyBytes(spec, world, csrfToken, boundary);
-
-  const lines: Buffer[] = [Buffer.concat([Buffer.from(`${method} `), target(route, spec, world, csrfToken), Buffer.from(` ${spec.version}`)])];
-  const header = (name: string | Uint8Array, value: Uint8Array | string) => lines.push(Buffer.concat([Buffer.from(name), Buffer.from(': '), Buffer.from(value)]));
-
-  const host = `127.0.0.1:${world.port}`;
-  if (spec.host === 'normal' || spec.host === 'twice') header('Host', host);
-  if (spec.host === 'twice') header('Host', 'evil.example');
-  if (typeof spec.host === 'object') header('Host', encodeForHeader(resolve(spec.host, world), false));
-  header('Connection', 'close');
-
-  const session = world.browser.cookieHeader;
-  if (spec.cookie === 'session') header('Cookie', session);
-  if (spec.cookie === 'twice') header('Cookie', `${session}; ${session.replace(/=([^;]*)/, '=x$1')}`);
-  if (spec.cookie === 'tampered') header('Cookie', session.replace(/.(;|$)/, (m, end: string) => `${m[0] === 'A' ? 'B' : 'A'}${end}`));
-  if (typeof spec.cookie === 'object') header('Cookie', concat([enc.encode('reprise_session='), encodeForHeader(resolve(spec.cookie.hostile, world), false)]));
-
-  if (spec.authorization === 'bearer') header('Authorization', `Bearer ${world.bearer}`);
-  if (typeof spec.authorization === 'object') header('Authorization', concat([enc.encode(spec.authorization.scheme), encodeForHeader(resolve(spec.authorization.value, world), spec.authorization.raw)]));
-
-  if (csrfToken && spec.csrf.where === 'header') header('X-CSRF-Token', encodeForHeader(csrfToken, false));
-  for (const h of spec.headers) header(typeof h.name === 'string' ? h.name : resolve(h.name, world), encodeForHeader(resolve(h.value, world), h.raw));
-
-  const type = spec.contentType === 'matching' ? body.type : spec.contentType === 'none' ? undefined : encodeForHeader(resolve(spec.contentType, world), false);
-  if (type !== undefined) header('Content-Type', type);
-  let payload = body.bytes;
-  if (spec.chunked !== false && payload.length > 0) {
-    header('Transfer-Encoding', 'chunked');
-    payload = chunk(payload, spec.chunked);
-  } else if (payload.length > 0 || method === 'POST') {
-    header('Content-Length', String(payload.length));
-  }
-  return Buffer.concat([...lines.flatMap((l) => [l, Buffer.from('\r\n')]), Buffer.from('\r\n'), payload]);
 }
