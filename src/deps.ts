@@ -26,7 +26,7 @@ import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
-import { RESUMABLE_EXPIRY_MS, resumableStore, type ResumableBackend } from './uploads/resumable-store.ts';
+import { RESUMABLE_EXPIRY_MS, resumableBackend, type ResumableBackend } from './uploads/resumable-store.ts';
 
 export interface App {
   deps: Deps;
@@ -131,11 +131,11 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     if (removed.length > 0) log.info({ dir, removed }, 'removed leftovers of a process that died');
   }
 
-  const resumable: ResumableBackend = { datastore: resumableStore(config) };
+  const resumable: ResumableBackend = resumableBackend(config);
   /** Unfinished uploads past their day: forget them and remove their bytes. */
   const expireUploads = async (now: number) => {
     for (const id of await deps.store.resumableUploads.removeOlderThan(now - RESUMABLE_EXPIRY_MS)) {
-      await resumable.datastore.remove(id).catch(() => undefined);
+      await resumable.forget(id).catch(() => undefined);
     }
     await resumable.datastore.deleteExpired().catch(() => 0);
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Upload } from 'tus-js-client';
@@ -74,6 +75,10 @@ describe('resumable uploads (tus 1.0)', () => {
     assert.deepEqual(file.presets, ['flac-cd']);
     const userId = (await srv.app.deps.store.users.findByUsername('resumer'))?.id ?? '';
     assert.equal(await srv.app.deps.store.resumableUploads.countForUser(userId), 0, 'a finished upload is forgotten');
+    const uploadId = (first.url ?? '').split('/').pop() ?? '';
+    const left = await readdir(path.join(srv.dataDir, 'resumable'));
+    assert.match(uploadId, /^[0-9a-f]{32}$/);
+    assert.deepEqual(left.filter((n) => n.startsWith(uploadId)), [], 'nothing of the finished upload is left');
   });
 
   it('answers 404 to another user, and to nobody without credentials 401', async () => {

@@ -38,6 +38,21 @@ export async function storeUploadBody(deps: Pick<Deps, 'blobs' | 'newId'>, body:
   }
 }
 
+/**
+ * Moves a finished upload that is already a local file into storage under a fresh file id: a
+ * rename on the same disk, a streamed upload to a bucket. The caller owns cleanup on failure.
+ */
+export async function storeUploadFile(deps: Pick<Deps, 'blobs' | 'newId'>, filePath: string) {
+  const fileId = deps.newId();
+  try {
+    const size = await deps.blobs.putFile(inputKey(fileId), filePath);
+    return { fileId, size };
+  } catch (err) {
+    await discard(deps, fileId);
+    throw fromSystemError(err) ?? err;
+  }
+}
+
 /** Probe fields of a file whose probe is still to come (remote storage). */
 const pendingProbe: ProbeResult = { format: '', codec: '', durationMs: 0, sampleRate: 0, channels: 0, bitRate: 0, hasCover: false };
 

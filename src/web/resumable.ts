@@ -4,7 +4,7 @@ import { EVENTS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebContext } from './context.ts';
 import type { Deps } from '../domain/ports.ts';
-import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
+import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../domain/uploads.ts';
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 import { requireApiUser } from './auth.ts';
@@ -30,7 +30,10 @@ const tusError = (status: number, code: string, detail: string) => ({
 async function finish(deps: Deps, backend: ResumableBackend, userId: string, upload: Upload) {
   const meta = upload.metadata ?? {};
   try {
-    const stored = await storeUploadBody(deps, await backend.datastore.read(upload.id));
+    // A finished upload on this disk is moved into storage, not read and written again.
+    const stored = backend.localPath
+      ? await storeUploadFile(deps, backend.localPath(upload.id))
+      : await storeUploadBody(deps, await backend.datastore.read(upload.id));
     try {
       const file = await acceptUpload(deps, {
         userId, fileId: stored.fileId, size: stored.size, originalFilename: meta.filename ?? 'upload', name: meta.name ?? undefined, presets: meta.presets ?? undefined,
@@ -46,7 +49,7 @@ async function finish(deps: Deps, backend: ResumableBackend, userId: string, upl
     throw tusError(500, 'internal', 'Something went wrong on our side. It has been logged.');
   } finally {
     await deps.store.resumableUploads.remove(upload.id);
-    await backend.datastore.remove(upload.id).catch(() => undefined);
+    await backend.forget(upload.id).catch((err: unknown) => deps.log.warn({ err, uploadId: upload.id }, 'could not remove a finished upload'));
   }
 }
 
