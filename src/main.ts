@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { clientHelp, isClientCommand, runClient } from './cli/index.ts';
 import { buildApp, StartupError } from './deps.ts';
 import { signUp } from './domain/accounts.ts';
 import { AppError } from './errors.ts';
@@ -20,6 +21,8 @@ Commands:
   user create <name>     Create an account (works when sign-up is closed).
                          --password-stdin   read the password from standard input
                          (otherwise a random password is generated and printed)
+
+${clientHelp}
 
 Options:
   -h, --help             Show this help.
@@ -87,6 +90,9 @@ async function serve(config: Config, withHttp: boolean): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Client commands have options of their own and run where no server is configured: they are
+  // dispatched before the server's argument parsing and before loadConfig() reads its settings.
+  if (isClientCommand(argv[0])) return runClient(argv[0], argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
