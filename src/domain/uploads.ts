@@ -26,32 +26,27 @@ export function parsePresetIds(raw: unknown): string[] {
   return [...new Set(list)];
 }
 
-/** Streams an upload body to storage under a fresh file id. The caller owns cleanup on failure. */
-export async function storeUploadBody(deps: Pick<Deps, 'blobs' | 'newId'>, body: Readable) {
+/** Stores an upload under a fresh file id with `write`; on failure nothing is kept. */
+async function storeInput(deps: Pick<Deps, 'blobs' | 'newId'>, write: (key: string) => Promise<number>) {
   const fileId = deps.newId();
   try {
-    const size = await deps.blobs.put(inputKey(fileId), body);
-    return { fileId, size };
+    return { fileId, size: await write(inputKey(fileId)) };
   } catch (err) {
     await discard(deps, fileId);
     throw fromSystemError(err) ?? err;
   }
 }
 
+/** Streams an upload body to storage. The caller owns cleanup after it returns. */
+export const storeUploadBody = (deps: Pick<Deps, 'blobs' | 'newId'>, body: Readable) =>
+  storeInput(deps, (key) => deps.blobs.put(key, body));
+
 /**
- * Moves a finished upload that is already a local file into storage under a fresh file id: a
- * rename on the same disk, a streamed upload to a bucket. The caller owns cleanup on failure.
+ * Moves a finished upload that is already a local file into storage: a rename on the same disk,
+ * a streamed upload to a bucket. The caller owns cleanup after it returns.
  */
-export async function storeUploadFile(deps: Pick<Deps, 'blobs' | 'newId'>, filePath: string) {
-  const fileId = deps.newId();
-  try {
-    const size = await deps.blobs.putFile(inputKey(fileId), filePath);
-    return { fileId, size };
-  } catch (err) {
-    await discard(deps, fileId);
-    throw fromSystemError(err) ?? err;
-  }
-}
+export const storeUploadFile = (deps: Pick<Deps, 'blobs' | 'newId'>, filePath: string) =>
+  storeInput(deps, (key) => deps.blobs.putFile(key, filePath));
 
 /** Probe fields of a file whose probe is still to come (remote storage). */
 const pendingProbe: ProbeResult = { format: '', codec: '', durationMs: 0, sampleRate: 0, channels: 0, bitRate: 0, hasCover: false };
