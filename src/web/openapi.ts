@@ -144,7 +144,7 @@ export function openApiDocument() {
         Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' }, instance: { type: 'string' } } },
         Preset: {
           type: 'object',
-          properties: { id: { type: 'string' }, label: { type: 'string' }, container: { type: 'string' }, codec: { type: 'string' }, bitRate: { type: ['integer', 'null'] }, quality: { type: ['number', 'null'] }, sampleRate: { type: ['integer', 'null'] }, maxChannels: { type: 'integer' }, extension: { type: 'string' }, mimeType: { type: 'string' }, lossless: { type: 'boolean' }, default: { type: 'boolean' } },
+          properties: { id: { type: 'string' }, label: { type: 'string' }, container: { type: 'string' }, codec: { type: 'string' }, bitRate: { type: ['integer', 'null'] }, quality: { type: ['number', 'null'] }, sampleRate: { type: ['integer', 'null'] }, maxChannels: { type: 'integer' }, extension: { type: 'string' }, mimeType: { type: 'string' }, lossless: { type: 'boolean' }, depthAndRate: { type: 'string', description: 'What the preset does to sample rate and bit depth, in words: "always 44.1 kHz 16-bit", or "keeps the input\'s bit depth and sample rate, up to 24-bit/192 kHz"' }, default: { type: 'boolean' } },
         },
         Output: { type: 'object', properties: { preset: { type: 'string' }, label: { type: 'string' }, mimeType: { type: 'string' }, extension: { type: 'string' }, size: { type: 'integer' }, durationMs: { type: 'integer' }, bitRate: { type: 'integer' }, url: { type: 'string' } } },
         File: {

@@ -4,7 +4,7 @@ import { logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
 import { createToken, issuePasswordToken, listTokens, revokeToken, type TokenInput } from '../../domain/tokens.ts';
-import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
 import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
@@ -35,6 +35,7 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
         extension: p.extension,
         mimeType: p.mimeType,
         lossless: p.lossless,
+        depthAndRate: describeDepthAndRate(p),
         default: defaultPresetIds.includes(p.id),
       })),
     }));
