@@ -23,6 +23,8 @@ import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
+import { registerOpenApi } from './openapi.ts';
+import { problemCodeKeyword } from './validation.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
 import { registerSafetyHooks } from './safety.ts';
 import { registerSlowBodyGuard } from './slow-body.ts';
@@ -69,6 +71,11 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     rewriteUrl: originFormOnly,
     // A socket silent this long is closed (event streams send a heartbeat every 20 s).
     connectionTimeout: 120_000,
+    ajv: {
+      // Bodies are checked as sent: "30" is not the number 30 (query strings and ids are strings).
+      customOptions: { coerceTypes: false },
+      plugins: [problemCodeKeyword],
+    },
   });
   // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
   // because a 2 GiB upload may rightly take an hour while a trickle must not.
@@ -132,9 +139,16 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(filePages(app));
   await server.register(notificationPages(app));
   await server.register(settingsPages(app));
-  await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
-  await server.register(eventRoutes(app), { prefix: '/api/v1' });
-  await server.register(webhookRoutes(app), { prefix: '/api/v1' });
-  await server.register(resumableUploadRoutes(app, app.resumable));
+  await server.register(
+    async (api) => {
+      // First: the description is generated from the routes registered after it in this scope.
+      await registerOpenApi(api);
+      await api.register(apiRoutes(app, throttles));
+      await api.register(eventRoutes(app));
+      await api.register(webhookRoutes(app));
+      await api.register(resumableUploadRoutes(app, app.resumable));
+    },
+    { prefix: '/api/v1' },
+  );
   return server;
 }
