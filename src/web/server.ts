@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
@@ -69,24 +70,31 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     rewriteUrl: originFormOnly,
-    // A socket silent this long is closed (event streams send a heartbeat every 20 s).
-    connectionTimeout: 120_000,
+    // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
+    // because a 2 GiB upload may rightly take an hour while a trickle must not. Node checks
+    // these timeouts every connectionsCheckingInterval (30 s by default, which would let a
+    // slow-header client hold a socket for up to twice the limit), so check more often.
+    serverFactory: (handler) => {
+      const s = http.createServer(
+        { headersTimeout: config.headersTimeoutMs, requestTimeout: 0, connectionsCheckingInterval: Math.min(30_000, Math.max(500, config.headersTimeoutMs / 4)) },
+        handler,
+      );
+      // A socket silent this long is closed (event streams send a heartbeat every 20 s).
+      s.setTimeout(120_000);
+      return s;
+    },
     ajv: {
       // Bodies are checked as sent: "30" is not the number 30 (query strings and ids are strings).
       customOptions: { coerceTypes: false },
       plugins: [problemCodeKeyword],
     },
   });
-  // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
-  // because a 2 GiB upload may rightly take an hour while a trickle must not.
-  server.server.headersTimeout = 20_000;
   // Node hands CONNECT to a 'connect' listener and, with none, drops the socket unanswered.
   // We are not a proxy: say so.
   server.server.on('connect', (_req, socket: Duplex) => {
     socket.on('error', () => undefined);
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
-  server.server.requestTimeout = 0;
   registerSafetyHooks(server);
   registerSlowBodyGuard(server, config.uploadIdleMs);
 
