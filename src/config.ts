@@ -51,6 +51,7 @@ const schema = z.object({
   MAX_INPUT_SECONDS: z.coerce.number().positive().default(4 * 3600),
   MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
   EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(8),
+  EVENT_HEARTBEAT_SECONDS: z.coerce.number().positive().max(110).default(20),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated seconds between attempts, e.g. 5,300,1800')
@@ -90,6 +91,8 @@ export interface Config {
   readonly uploadIdleMs: number;
   /** How long a client may take to send a request's headers (slow-header clients are cut). */
   readonly headersTimeoutMs: number;
+  /** Event streams send a heartbeat this often, and re-check their credentials with it. */
+  readonly eventHeartbeatMs: number;
   /** Longest input accepted, from the probe. */
   readonly maxInputSeconds: number;
   /** Most bytes one job's outputs may take together. */
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signupRateLimit: e.SIGNUP_RATE_LIMIT,
     uploadIdleMs: e.UPLOAD_IDLE_SECONDS * 1000,
     headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
+    eventHeartbeatMs: e.EVENT_HEARTBEAT_SECONDS * 1000,
     maxInputSeconds: e.MAX_INPUT_SECONDS,
     maxOutputBytes: e.MAX_OUTPUT_BYTES,
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { fixtures } from './helpers/audio.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
@@ -13,6 +13,8 @@ interface SseEvent {
 /** A minimal SSE client over fetch, keeping every event it has seen. */
 class EventStream {
   events: SseEvent[] = [];
+  /** The server ended the stream. */
+  ended = false;
   private controller = new AbortController();
   opened: Promise<void>;
 
@@ -40,6 +42,7 @@ class EventStream {
           if (fields.event) this.events.push({ id: fields.id ?? '', event: fields.event, data: JSON.parse(fields.data ?? '{}') as Record<string, unknown> });
         }
       }
+      this.ended = true;
     } catch {
       /* aborted */
     }
@@ -123,5 +126,42 @@ describe('live events (SSE)', () => {
     const res = await fetch(`${srv.url}/api/v1/events`);
     assert.equal(res.status, 401);
     await res.text();
+  });
+});
+
+describe('open event streams and credentials that stop being valid', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer({ EVENT_HEARTBEAT_SECONDS: '1' });
+  });
+  after(() => srv.close());
+
+  it('ends a stream whose token is revoked, and only that one', async () => {
+    const carol = await ApiClient.signUp(srv.url, 'carol');
+    const named = await carol.json<{ id: string; token: string }>('POST', '/tokens', { name: 'dashboard' });
+    assert.equal(named.status, 201);
+    const revoked = new EventStream(srv.url, named.body.token);
+    const kept = new EventStream(srv.url, carol.token);
+    await Promise.all([revoked.opened, kept.opened]);
+    assert.equal((await carol.json('DELETE', `/tokens/${named.body.id}`)).status, 204);
+    await waitFor('the revoked stream ended', async () => (revoked.ended ? true : undefined), 5_000);
+    assert.equal(revoked.of('unauthorized').length, 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(kept.ended, false, 'a stream with a valid token stays open');
+    kept.close();
+  });
+
+  it('ends a browser stream when its session signs out', async () => {
+    const page = await PageClient.signUp(srv.url, 'dave');
+    const res = await page.fetch('/api/v1/events', { method: 'GET', headers: { accept: 'text/event-stream' } });
+    assert.equal(res.status, 200);
+    const reading = (async () => {
+      let text = '';
+      for await (const chunk of res.body!) text += new TextDecoder().decode(chunk);
+      return text;
+    })();
+    await page.post('/logout', {});
+    const text = await Promise.race([reading, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('the stream stayed open after sign-out')), 5_000))]);
+    assert.match(text, /event: unauthorized/);
   });
 });

@@ -53,3 +53,20 @@ export function requireApiUser(deps: Deps) {
     throw new AppError('unauthenticated', 401, 'Send an API token: Authorization: Bearer <token> (POST /api/v1/tokens issues one).');
   };
 }
+
+/**
+ * Whether what authenticated this request still would, now: a stream that stays open for hours
+ * re-checks it, so a revoked or expired token, a signed-out session or a deleted account stops
+ * receiving events too, not only its next request.
+ */
+export async function stillAuthenticated(deps: Deps, request: FastifyRequest): Promise<boolean> {
+  const header = request.headers.authorization;
+  if (header) {
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const grant = token ? await grantForToken(deps, token) : undefined;
+    return grant?.userId === request.userId && (await deps.store.users.findById(grant.userId)) !== undefined;
+  }
+  const data = await deps.store.sessions.find(request.session.sessionId, deps.now());
+  const userId = data ? (JSON.parse(data) as { userId?: unknown }).userId : undefined;
+  return userId === request.userId && (await deps.store.users.findById(request.userId)) !== undefined;
+}

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import type { PushEvent } from '../../domain/ports.ts';
 import { AppError } from '../../errors.ts';
-import { requireApiUser } from '../auth.ts';
+import { requireApiUser, stillAuthenticated } from '../auth.ts';
 import { eventStreamSchema } from '../schemas/events.ts';
 
-const HEARTBEAT_MS = 20_000;
 const REPLAY_LIMIT = 1000;
 
 const frame = (e: PushEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
@@ -62,7 +61,19 @@ export function eventRoutes(app: WebContext) {
         raw.write(frame(e));
       };
       const unsubscribe = deps.push.subscribe(userId, (e) => (backlogDone ? send(e) : held.push(e)));
-      const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      // Each heartbeat also asks whether the stream's credentials still hold: revoking a token,
+      // signing out or deleting the account ends its open streams within one interval.
+      const heartbeat = setInterval(() => {
+        raw.write(': heartbeat\n\n');
+        stillAuthenticated(deps, request).then(
+          (ok) => {
+            if (ok || closed) return;
+            raw.end('event: unauthorized\ndata: {}\n\n');
+            close();
+          },
+          (err: unknown) => request.log.warn({ err }, 'could not re-check an event stream'),
+        );
+      }, deps.config.eventHeartbeatMs);
       open.add(raw);
       let closed = false;
       const close = () => {
