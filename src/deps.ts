@@ -13,7 +13,7 @@ import { openSqlite } from './db/sqlite.ts';
 import { createStore } from './db/store.ts';
 import type { AccountDeps } from './domain/accounts.ts';
 import { EVENT_RETENTION_MS } from './domain/events.ts';
-import type { BlobStore, Deps, JobQueue, PushHub } from './domain/ports.ts';
+import type { BlobStore, Deps, PushHub, Store } from './domain/ports.ts';
 import { argon2Hasher } from './hasher.ts';
 import type { Logger } from './log.ts';
 import { createFfmpegMedia } from './media/ffmpeg.ts';
@@ -57,13 +57,14 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const closers: (() => Promise<void>)[] = [];
 
   // Database, queue and cross-process push: SQLite + in-process, or PostgreSQL + graphile-worker.
+  // The store reaches the queue backend's SQL only through `jobsWithin`, given here: a job is
+  // added on the same handle (and so in the same transaction) as the rows it belongs to.
   let db: Kysely<Database>;
-  let queue: JobQueue;
+  let store: Store;
   let push: PushHub;
   let startPool: (concurrency: number, runJob: RunJob, names: readonly string[]) => Promise<WorkerPool>;
   let namesInQueue: () => Promise<string[]>;
   let newPgClient: (() => pg.Client) | undefined;
-  const store = () => createStore(db);
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const pgHandle = openPostgres(url);
@@ -77,11 +78,11 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     }
     const graphile = createGraphileQueue(pgHandle.pool, log);
     await graphile.migrate();
-    queue = graphile.queue;
+    store = createStore(db, graphile.jobsWithin);
     startPool = graphile.startWorkers;
     namesInQueue = graphile.names;
     newPgClient = () => new pg.Client({ connectionString: url });
-    const hub = createPgPushHub({ pool: pgHandle.pool, newClient: newPgClient, events: store().events, log });
+    const hub = createPgPushHub({ pool: pgHandle.pool, newClient: newPgClient, events: store.events, log });
     await hub.start();
     closers.unshift(() => hub.stop());
     push = hub;
@@ -92,7 +93,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     closers.push(() => db.destroy());
     await migrateToLatest(db);
     const embedded = createEmbeddedQueue(db, log);
-    queue = embedded.queue;
+    store = createStore(db, embedded.jobsWithin);
     startPool = embedded.startWorkers;
     namesInQueue = embedded.names;
     push = createMemoryPushHub();
@@ -118,9 +119,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
 
   const deps: Deps = {
     config,
-    store: store(),
+    store,
     blobs,
-    queue,
     media: createFfmpegMedia(config),
     push,
     webhookSender: createWebhookSender({ allowPrivate: config.webhooks.allowPrivate }),

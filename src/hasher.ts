@@ -1,5 +1,5 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
-import type { PasswordHasher } from './domain/accounts.ts';
+import type { PasswordHasher } from './domain/ports.ts';
 
 /** argon2id with the library's defaults (19 MiB, 2 passes: OWASP's minimum recommendation). */
 export const argon2Hasher: PasswordHasher = {

@@ -9,7 +9,7 @@ import { openPostgres } from '../src/db/postgres.ts';
 import type { Database } from '../src/db/schema.ts';
 import { openSqlite } from '../src/db/sqlite.ts';
 import { createStore } from '../src/db/store.ts';
-import type { JobQueue, Store } from '../src/domain/ports.ts';
+import type { Store } from '../src/domain/ports.ts';
 import type { Job } from '../src/jobs/definitions.ts';
 import type { RunJob } from '../src/jobs/handlers.ts';
 import { dispatcher } from '../src/jobs/handlers.ts';
@@ -20,8 +20,8 @@ import { backend, freshBackendEnv } from './helpers/backends.ts';
 import { waitFor } from './helpers/server.ts';
 
 interface QueueUnderTest {
+  /** A store wired to the queue as the composition root wires it: jobs go through `tx.jobs`. */
   store: Store;
-  queue: JobQueue;
   startWorkers(concurrency: number, run: RunJob): Promise<WorkerPool>;
   names(): Promise<string[]>;
   /** Puts a job straight into the queue's storage, bypassing validation: what an old version or a hand might leave. */
@@ -37,8 +37,7 @@ async function embedded(): Promise<QueueUnderTest> {
   await migrateToLatest(db);
   const q = createEmbeddedQueue(db, log);
   return {
-    store: createStore(db),
-    queue: q.queue,
+    store: createStore(db, q.jobsWithin),
     startWorkers: q.startWorkers,
     names: q.names,
     rawInsert: async (name, payload) => {
@@ -58,8 +57,7 @@ async function graphile(): Promise<QueueUnderTest> {
   const g = createGraphileQueue(handle.pool, log);
   await g.migrate();
   return {
-    store: createStore(handle.db),
-    queue: g.queue,
+    store: createStore(handle.db, g.jobsWithin),
     startWorkers: g.startWorkers,
     names: g.names,
     rawInsert: async (name, payload) => {
@@ -93,10 +91,10 @@ for (const [name, make] of backends) {
     const ran = (fileId: string) => seen.filter((s) => (s.payload as { fileId?: string }).fileId === fileId);
 
     it('delivers the job committed with the caller\'s transaction, and not one that rolled back', async () => {
-      await q.store.transaction((tx) => q.queue.enqueue(tx, job('committed')));
+      await q.store.transaction((tx) => tx.jobs.enqueue(job('committed')));
       await q.store
         .transaction(async (tx) => {
-          await q.queue.enqueue(tx, job('rolled-back'));
+          await tx.jobs.enqueue(job('rolled-back'));
           throw new Error('roll back');
         })
         .catch(() => undefined);
@@ -110,8 +108,8 @@ for (const [name, make] of backends) {
 
     it('runs one job for two enqueues with the same key', async () => {
       await q.store.transaction(async (tx) => {
-        await q.queue.enqueue(tx, job('keyed'), { key: 'k1', runAt: Date.now() + 1_500 });
-        await q.queue.enqueue(tx, job('keyed', 2), { key: 'k1', runAt: Date.now() + 1_500 });
+        await tx.jobs.enqueue(job('keyed'), { key: 'k1', runAt: Date.now() + 1_500 });
+        await tx.jobs.enqueue(job('keyed', 2), { key: 'k1', runAt: Date.now() + 1_500 });
       });
       await waitFor('the keyed job', async () => (ran('keyed').length > 0 ? true : undefined), 10_000);
       await new Promise((r) => setTimeout(r, 1_000));
@@ -121,9 +119,9 @@ for (const [name, make] of backends) {
 
     it('waits for runAt, and removeQueued drops a job that has not started', async () => {
       const runAt = Date.now() + 2_000;
-      await q.store.transaction((tx) => q.queue.enqueue(tx, job('later'), { runAt }));
-      await q.store.transaction((tx) => q.queue.enqueue(tx, job('dropped'), { key: 'drop-me', runAt }));
-      await q.store.transaction((tx) => q.queue.removeQueued(tx, 'drop-me'));
+      await q.store.transaction((tx) => tx.jobs.enqueue(job('later'), { runAt }));
+      await q.store.transaction((tx) => tx.jobs.enqueue(job('dropped'), { key: 'drop-me', runAt }));
+      await q.store.transaction((tx) => tx.jobs.removeQueued('drop-me'));
       await waitFor('the later job', async () => (ran('later').length > 0 ? true : undefined), 10_000);
       assert.ok(Date.now() >= runAt - 50, 'ran before its time');
       await new Promise((r) => setTimeout(r, 500));
@@ -133,7 +131,7 @@ for (const [name, make] of backends) {
     it('drops a job whose payload is invalid, without retrying it, and keeps working', async () => {
       const before = seen.length;
       await q.rawInsert('transcode', JSON.stringify({ fileId: 42 }));
-      await q.store.transaction((tx) => q.queue.enqueue(tx, job('after-invalid')));
+      await q.store.transaction((tx) => tx.jobs.enqueue(job('after-invalid')));
       await waitFor('the next job', async () => (ran('after-invalid').length > 0 ? true : undefined), 10_000);
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(seen.length - before, 1, 'only the valid job reached a handler');

@@ -10,6 +10,8 @@ import { openPostgres } from '../src/db/postgres.ts';
 import { openSqlite } from '../src/db/sqlite.ts';
 import { createStore } from '../src/db/store.ts';
 import { grantForToken } from '../src/domain/tokens.ts';
+import { createLogger } from '../src/log.ts';
+import { createEmbeddedQueue } from '../src/queue/embedded.ts';
 import { fixtures } from './helpers/audio.ts';
 import { freshBackendEnv } from './helpers/backends.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
@@ -285,7 +287,7 @@ describe('tokens issued before names and expiry existed', () => {
       await sql`INSERT INTO api_tokens (id, user_id, token_hash, created_at, last_used_at) VALUES ('t1', 'u1', ${hash}, 5, NULL)`.execute(db);
       assert.equal((await migrator.migrateToLatest()).error, undefined);
 
-      const store = createStore(db);
+      const store = createStore(db, createEmbeddedQueue(db, createLogger('silent')).jobsWithin);
       assert.deepEqual(await grantForToken({ store, now: Date.now }, token), { tokenId: 't1', userId: 'u1', readOnly: false });
       const [row] = await store.tokens.listForUser('u1');
       assert.deepEqual({ ...row, lastUsedAt: row?.lastUsedAt !== null }, { id: 't1', userId: 'u1', name: 'API token', prefix: '', createdAt: 5, lastUsedAt: true, expiresAt: null, readOnly: false });

@@ -1,4 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
+import type { DeliveryState, FileStatus, NotificationKind } from '../domain/records.ts';
 
 /** Times are epoch milliseconds: one representation that SQLite and PostgreSQL both store exactly. */
 export interface UsersTable {
@@ -32,8 +33,6 @@ export interface ApiTokensTable {
   read_only: number;
 }
 
-export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
-
 export interface FilesTable {
   id: string;
   user_id: string;
@@ -44,6 +43,7 @@ export interface FilesTable {
   input_format: string;
   input_codec: string;
   duration_ms: number;
+  /** 1: the input carries cover art; 0: it does not. */
   has_cover: number;
   input_sample_rate: number;
   input_channels: number;
@@ -91,7 +91,7 @@ export interface NotificationsTable {
   id: string;
   user_id: string;
   file_id: string | null;
-  kind: 'completed' | 'failed';
+  kind: NotificationKind;
   message: string;
   /** Unique: a re-run job that reaches the same end again cannot notify twice. */
   dedupe_key: string;
@@ -138,6 +138,7 @@ export interface WebhookEndpointsTable {
   events: string;
   /** whsec_… (needed in clear to sign; shown to its owner only when created or rotated). */
   secret: string;
+  /** 1: deliveries go out; 0: turned off (by its owner, or after failing for too long). */
   enabled: number;
   disabled_reason: string | null;
   created_at: number;
@@ -152,7 +153,7 @@ export interface WebhookDeliveriesTable {
   event_type: string;
   /** The exact JSON body, fixed when the event happened, so every attempt sends the same bytes. */
   body: string;
-  state: 'pending' | 'succeeded' | 'failed';
+  state: DeliveryState;
   attempts: number;
   last_status: number | null;
   last_error: string | null;
@@ -162,11 +163,6 @@ export interface WebhookDeliveriesTable {
   updated_at: number;
 }
 
-export type UserRow = Selectable<UsersTable>;
 export type FileRow = Selectable<FilesTable>;
-export type OutputRow = Selectable<OutputsTable>;
-export type NotificationRow = Selectable<NotificationsTable>;
 export type JobRow = Selectable<JobsTable>;
-export type EventRow = Selectable<EventsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
-export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Store } from '../domain/ports.ts';
+import type { JobQueue, Store } from '../domain/ports.ts';
 import type { Database } from './schema.ts';
 import { eventsRepo } from './repos/events.ts';
 import { filesRepo } from './repos/files.ts';
@@ -11,21 +11,16 @@ import { sessionsRepo } from './repos/sessions.ts';
 import { usersRepo } from './repos/users.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
-const handles = new WeakMap<Store, Kysely<Database>>();
-
 /**
- * The Kysely handle behind a store (a transaction's, inside `transaction`). Only backends that
- * must join the caller's transaction with SQL of their own (the graphile-worker queue) use it.
+ * A queue backend's way of adding and dropping jobs with SQL on a given handle: the store hands
+ * it the handle of its open transaction, so a job commits or rolls back with the rows around it.
+ * The composition root picks the backend and passes it in; nothing else reaches the handle.
  */
-export function kyselyOf(store: Store): Kysely<Database> {
-  const db = handles.get(store);
-  if (!db) throw new Error('not a database-backed store');
-  return db;
-}
+export type JobsWithin = (db: Kysely<Database>) => JobQueue;
 
-/** Binds every repository to one Kysely handle: the root database or an open transaction. */
-export function createStore(db: Kysely<Database>): Store {
-  const store: Store = {
+/** Binds every repository, and the job queue, to one Kysely handle: the root database or an open transaction. */
+export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store {
+  return {
     users: usersRepo(db),
     tokens: tokensRepo(db),
     files: filesRepo(db),
@@ -36,9 +31,10 @@ export function createStore(db: Kysely<Database>): Store {
     webhookDeliveries: webhookDeliveriesRepo(db),
     resumableUploads: resumableUploadsRepo(db),
     sessions: sessionsRepo(db),
+    jobs: jobsWithin(db),
     transaction: (fn) =>
-      db.isTransaction ? fn(createStore(db)) : db.transaction().execute((trx) => fn(createStore(trx))),
+      db.isTransaction
+        ? fn(createStore(db, jobsWithin))
+        : db.transaction().execute((trx) => fn(createStore(trx, jobsWithin))),
   };
-  handles.set(store, db);
-  return store;
 }

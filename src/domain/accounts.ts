@@ -1,10 +1,5 @@
 import { AppError } from '../errors.ts';
-import type { Deps } from './ports.ts';
-
-export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(hash: string, password: string): Promise<boolean>;
-}
+import type { Deps, PasswordHasher } from './ports.ts';
 
 export interface AccountDeps extends Pick<Deps, 'store' | 'now' | 'newId' | 'config'> {
   hasher: PasswordHasher;

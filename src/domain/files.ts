@@ -2,7 +2,7 @@ import { AppError, notFound } from '../errors.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
 import { findPreset } from '../media/presets.ts';
 import { emit } from './events.ts';
-import type { Deps, FileRow, OutputRow } from './ports.ts';
+import type { Deps, FileRecord, OutputRecord } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 
@@ -21,7 +21,7 @@ export interface FileView {
   id: string;
   name: string;
   originalFilename: string;
-  status: FileRow['status'];
+  status: FileRecord['status'];
   progress: number;
   error: string | null;
   presets: string[];
@@ -33,8 +33,8 @@ export interface FileView {
   updatedAt: string;
 }
 
-export function toFileView(file: FileRow, outputs: readonly OutputRow[]): FileView {
-  const presets = JSON.parse(file.presets) as string[];
+export function toFileView(file: FileRecord, outputs: readonly OutputRecord[]): FileView {
+  const presets = file.presets;
   return {
     id: file.id,
     name: file.name,
@@ -42,7 +42,7 @@ export function toFileView(file: FileRow, outputs: readonly OutputRow[]): FileVi
     status: file.status,
     progress: Math.round(file.progress),
     error: file.error,
-    presets,
+    presets: [...presets],
     input: {
       format: file.input_format,
       codec: file.input_codec,
@@ -67,7 +67,7 @@ export function toFileView(file: FileRow, outputs: readonly OutputRow[]): FileVi
         url: `/api/v1/files/${file.id}/outputs/${id}`,
       }];
     }),
-    waveform: file.waveform ? (JSON.parse(file.waveform) as number[]) : null,
+    waveform: file.waveform,
     createdAt: new Date(Number(file.created_at)).toISOString(),
     updatedAt: new Date(Number(file.updated_at)).toISOString(),
   };
@@ -96,7 +96,7 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
       { statusIn: ['queued', 'running'], generation: file.generation },
     );
     if (!ok) return false;
-    await deps.queue.removeQueued(tx, transcodeKey({ fileId, generation: file.generation }));
+    await tx.jobs.removeQueued(transcodeKey({ fileId, generation: file.generation }));
     const row = await tx.files.findById(fileId);
     if (row) await queueWebhookEvent(tx, deps, userId, 'file.canceled', toFileView(row, await tx.outputs.listForFile(fileId)));
     return true;
@@ -121,7 +121,7 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
     if (!ok) return false;
     await tx.outputs.deleteForFile(fileId);
     const payload = { fileId, generation };
-    await deps.queue.enqueue(tx, { name: 'transcode', payload }, { key: transcodeKey(payload) });
+    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload) });
     return true;
   });
   if (!changed) throw new AppError('not_retryable', 409, `This file is ${file.status}; only failed or canceled jobs can be retried.`);

@@ -1,6 +1,6 @@
 import { notFound } from '../errors.ts';
 import { emit, recordEvent } from './events.ts';
-import type { Deps, NotificationRow, PushEvent, Store } from './ports.ts';
+import type { Deps, NotificationRecord, PushEvent, Store } from './ports.ts';
 
 export interface NotificationView {
   id: string;
@@ -11,7 +11,7 @@ export interface NotificationView {
   dismissedAt: string | null;
 }
 
-export function toNotificationView(n: NotificationRow): NotificationView {
+export function toNotificationView(n: NotificationRecord): NotificationView {
   return {
     id: n.id,
     kind: n.kind,
@@ -32,7 +32,7 @@ export async function recordJobOutcome(
   deps: Pick<Deps, 'newId' | 'now'>,
   n: { userId: string; fileId: string; generation: number; kind: 'completed' | 'failed'; message: string },
 ): Promise<{ userId: string; event: PushEvent } | undefined> {
-  const row: NotificationRow = {
+  const row: NotificationRecord = {
     id: deps.newId(),
     user_id: n.userId,
     file_id: n.fileId,
@@ -73,7 +73,7 @@ export async function recordNotice(
   deps: Pick<Deps, 'newId' | 'now'>,
   n: { userId: string; message: string; dedupeKey: string },
 ): Promise<{ userId: string; event: PushEvent } | undefined> {
-  const row: NotificationRow = {
+  const row: NotificationRecord = {
     id: deps.newId(),
     user_id: n.userId,
     file_id: null,

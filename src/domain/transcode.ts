@@ -7,7 +7,7 @@ import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
-import type { Deps, FileRow, PushEvent, Store, TranscodeJob } from './ports.ts';
+import type { Deps, FileRecord, PushEvent, Store, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
 import { isProbed } from './uploads.ts';
 
@@ -47,7 +47,7 @@ export async function runTranscodeJob(
   opts.signal.addEventListener('abort', forward, { once: true });
   const published: string[] = [];
   try {
-    const presets = (JSON.parse(file.presets) as string[]).flatMap((id) => findPreset(id) ?? []);
+    const presets = file.presets.flatMap((id) => findPreset(id) ?? []);
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
     let written = { durationMs: 0 };
     const input = await deps.blobs.openLocal(file.input_key, scratch);
@@ -78,7 +78,7 @@ export async function runTranscodeJob(
       }),
     );
     const seconds = Math.max(written.durationMs, 1) / 1000;
-    const waveform = JSON.stringify(await deps.media.waveform(path.join(scratch, 'peaks.u8')));
+    const waveform = (await deps.media.waveform(path.join(scratch, 'peaks.u8')));
     const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
       const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, waveform, updated_at: now }, {
@@ -117,7 +117,7 @@ export async function runTranscodeJob(
   }
 }
 
-function probeOf(file: FileRow): ProbeResult {
+function probeOf(file: FileRecord): ProbeResult {
   return {
     format: file.input_format,
     codec: file.input_codec,
@@ -125,12 +125,12 @@ function probeOf(file: FileRow): ProbeResult {
     sampleRate: file.input_sample_rate,
     channels: file.input_channels,
     bitRate: 0,
-    hasCover: file.has_cover === 1,
+    hasCover: file.has_cover,
   };
 }
 
 /** With remote storage the web process could not probe; the job does, and a bad file fails here. */
-async function probeInJob(deps: Deps, file: FileRow, job: TranscodeJob, inputPath: string): Promise<ProbeResult> {
+async function probeInJob(deps: Deps, file: FileRecord, job: TranscodeJob, inputPath: string): Promise<ProbeResult> {
   const probe = await deps.media.probe(inputPath);
   await deps.store.files.update(
     file.id,
@@ -140,14 +140,14 @@ async function probeInJob(deps: Deps, file: FileRow, job: TranscodeJob, inputPat
       duration_ms: probe.durationMs,
       input_sample_rate: probe.sampleRate,
       input_channels: probe.channels,
-      has_cover: probe.hasCover ? 1 : 0,
+      has_cover: probe.hasCover,
     },
     { generation: job.generation, statusIn: ['running'] },
   );
   return probe;
 }
 
-async function failJob(deps: Deps, file: FileRow, job: TranscodeJob, reason: string): Promise<JobOutcome> {
+async function failJob(deps: Deps, file: FileRecord, job: TranscodeJob, reason: string): Promise<JobOutcome> {
   const events = await deps.store.transaction(async (tx) => {
     const ok = await tx.files.update(file.id, { status: 'failed', error: reason, updated_at: deps.now() }, {
       generation: job.generation,
@@ -165,7 +165,7 @@ async function failJob(deps: Deps, file: FileRow, job: TranscodeJob, reason: str
 async function terminalEvents(
   tx: Store,
   deps: Deps,
-  file: FileRow,
+  file: FileRecord,
   job: TranscodeJob,
   kind: 'completed' | 'failed',
   message: string,
@@ -181,7 +181,7 @@ async function terminalEvents(
 }
 
 /** Saves progress; a row that no longer says "running" means cancel or delete, so stop ffmpeg. */
-function reportProgress(deps: Deps, file: FileRow, job: TranscodeJob, percent: number, abort: AbortController): void {
+function reportProgress(deps: Deps, file: FileRecord, job: TranscodeJob, percent: number, abort: AbortController): void {
   deps.store.files
     .update(file.id, { progress: percent, updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] })
     .then((stillOurs) => {

@@ -9,7 +9,7 @@ import { pushEvents, recordEvent } from './events.ts';
 import { displayName, originalName } from './names.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
 import { fileEvent, toFileView } from './files.ts';
-import type { Deps, FileRow } from './ports.ts';
+import type { Deps, FileRecord } from './ports.ts';
 
 export { fileBlobPrefix, inputKey } from './blob-keys.ts';
 
@@ -51,7 +51,7 @@ export const storeUploadFile = (deps: Pick<Deps, 'blobs' | 'newId'>, filePath: s
 /** Probe fields of a file whose probe is still to come (remote storage). */
 const pendingProbe: ProbeResult = { format: '', codec: '', durationMs: 0, sampleRate: 0, channels: 0, bitRate: 0, hasCover: false };
 
-export const isProbed = (file: Pick<FileRow, 'input_format'>) => file.input_format !== '';
+export const isProbed = (file: Pick<FileRecord, 'input_format'>) => file.input_format !== '';
 
 /** Limits get their own codes, so that clients can tell "too long" from "not audio". */
 const refusalCodes: Partial<Record<MediaErrorKind, string>> = {
@@ -92,7 +92,7 @@ export interface NewUpload {
  * Turns a stored upload into a queued job: probe, then one transaction that creates the file row
  * and its job. Anything wrong removes the stored bytes, so a refused upload leaves nothing behind.
  */
-export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileRow> {
+export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileRecord> {
   try {
     if (upload.size === 0) throw new AppError('empty_file', 422, 'The uploaded file is empty.');
     const presetIds = parsePresetIds(upload.presets);
@@ -100,7 +100,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     const presets = presetIds.flatMap((id) => findPreset(id) ?? []);
     const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId, presets) : pendingProbe;
     const now = deps.now();
-    const file: FileRow = {
+    const file: FileRecord = {
       id: upload.fileId,
       user_id: upload.userId,
       name: displayName(upload.name, upload.originalFilename),
@@ -110,10 +110,10 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       input_format: probe.format,
       input_codec: probe.codec,
       duration_ms: probe.durationMs,
-      has_cover: probe.hasCover ? 1 : 0,
+      has_cover: probe.hasCover,
       input_sample_rate: probe.sampleRate,
       input_channels: probe.channels,
-      presets: JSON.stringify(presetIds),
+      presets: presetIds,
       status: 'queued',
       progress: 0,
       error: null,
@@ -125,7 +125,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     const event = await deps.store.transaction(async (tx) => {
       await tx.files.insert(file);
       const payload = { fileId: file.id, generation: file.generation };
-      await deps.queue.enqueue(tx, { name: 'transcode', payload }, { key: transcodeKey(payload) });
+      await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload) });
       return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [])));
     });
     pushEvents(deps, [event]);

@@ -2,7 +2,7 @@ import { deliveryKey, type JobPayload } from '../jobs/definitions.ts';
 import { signWebhook } from '../webhooks/signing.ts';
 import { pushEvents } from './events.ts';
 import { recordNotice } from './notifications.ts';
-import type { Deps, Store, WebhookDeliveryRow, WebhookEndpointRow, WebhookSendResult } from './ports.ts';
+import type { Deps, Store, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookSendResult } from './ports.ts';
 
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped';
 
@@ -24,7 +24,7 @@ export async function deliverWebhook(deps: Deps, job: JobPayload<'webhook.delive
   if (!delivery || delivery.state !== 'pending') return 'skipped';
   const endpoint = await deps.store.webhookEndpoints.findById(delivery.endpoint_id);
   if (!endpoint) return 'skipped';
-  if (endpoint.enabled !== 1) {
+  if (!endpoint.enabled) {
     await deps.store.webhookDeliveries.update(delivery.id, { state: 'failed', last_error: 'the endpoint is disabled', next_attempt_at: null, updated_at: deps.now() });
     return 'failed';
   }
@@ -66,7 +66,7 @@ export async function deliverWebhook(deps: Deps, job: JobPayload<'webhook.delive
   await deps.store.transaction(async (tx) => {
     await tx.webhookDeliveries.update(delivery.id, { ...common, next_attempt_at: runAt });
     const payload = { deliveryId: delivery.id };
-    await deps.queue.enqueue(tx, { name: 'webhook.deliver', payload }, { key: deliveryKey(payload), runAt });
+    await tx.jobs.enqueue({ name: 'webhook.deliver', payload }, { key: deliveryKey(payload), runAt });
   });
   return 'retrying';
 }
@@ -74,15 +74,15 @@ export async function deliverWebhook(deps: Deps, job: JobPayload<'webhook.delive
 /** Fails the delivery, disables its endpoint and notifies the owner, in one transaction. */
 async function giveUp(
   deps: Deps,
-  delivery: WebhookDeliveryRow,
-  endpoint: WebhookEndpointRow,
-  common: Partial<WebhookDeliveryRow>,
+  delivery: WebhookDeliveryRecord,
+  endpoint: WebhookEndpointRecord,
+  common: Partial<WebhookDeliveryRecord>,
   why: string,
 ): Promise<void> {
   const events = await deps.store.transaction(async (tx: Store) => {
     const now = deps.now();
     await tx.webhookDeliveries.update(delivery.id, { ...common, state: 'failed', next_attempt_at: null });
-    await tx.webhookEndpoints.update(endpoint.user_id, endpoint.id, { enabled: 0, disabled_reason: why, updated_at: now });
+    await tx.webhookEndpoints.update(endpoint.user_id, endpoint.id, { enabled: false, disabled_reason: why, updated_at: now });
     const notice = await recordNotice(tx, deps, {
       userId: endpoint.user_id,
       message: `Webhook endpoint ${endpoint.url} was disabled: ${why}. Fix the receiver, then turn it back on in Settings.`,

@@ -7,10 +7,7 @@ export type WebhookEventType = (typeof webhookEventTypes)[number];
 /** The Standard Webhooks message id form: a prefix and a unique id. */
 const messageId = (deps: Pick<Deps, 'newId'>) => `msg_${deps.newId().replace(/-/g, '')}`;
 
-const subscribed = (eventsJson: string, type: WebhookEventType) => {
-  const events = JSON.parse(eventsJson) as string[];
-  return events.length === 0 || events.includes(type);
-};
+const subscribed = (events: readonly string[], type: WebhookEventType) => events.length === 0 || events.includes(type);
 
 /**
  * Records an event for every enabled endpoint of the user that wants it, inside the caller's
@@ -20,7 +17,7 @@ const subscribed = (eventsJson: string, type: WebhookEventType) => {
  */
 export async function queueWebhookEvent(
   tx: Store,
-  deps: Pick<Deps, 'queue' | 'newId' | 'now'>,
+  deps: Pick<Deps, 'newId' | 'now'>,
   userId: string,
   type: WebhookEventType,
   data: object,
@@ -50,7 +47,7 @@ export async function queueWebhookEvent(
       updated_at: now,
     });
     const payload = { deliveryId: id };
-    await deps.queue.enqueue(tx, { name: 'webhook.deliver', payload }, { key: deliveryKey(payload) });
+    await tx.jobs.enqueue({ name: 'webhook.deliver', payload }, { key: deliveryKey(payload) });
     ids.push(id);
   }
   return ids;

@@ -4,7 +4,7 @@ import { deliveryKey } from '../jobs/definitions.ts';
 import { isForbiddenAddress } from '../webhooks/address-guard.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import { cleanText } from './names.ts';
-import type { Deps, WebhookDeliveryRow, WebhookEndpointRow } from './ports.ts';
+import type { Deps, WebhookDeliveryRecord, WebhookEndpointRecord } from './ports.ts';
 import { queueWebhookEvent, webhookEventTypes } from './webhook-events.ts';
 
 const MAX_ENDPOINTS = 20;
@@ -21,18 +21,18 @@ export interface WebhookEndpointView {
   updatedAt: string;
 }
 
-export const toEndpointView = (e: WebhookEndpointRow): WebhookEndpointView => ({
+export const toEndpointView = (e: WebhookEndpointRecord): WebhookEndpointView => ({
   id: e.id,
   url: e.url,
   description: e.description,
-  events: JSON.parse(e.events) as string[],
-  enabled: e.enabled === 1,
+  events: [...e.events],
+  enabled: e.enabled,
   disabledReason: e.disabled_reason,
   createdAt: new Date(e.created_at).toISOString(),
   updatedAt: new Date(e.updated_at).toISOString(),
 });
 
-export const toDeliveryView = (d: WebhookDeliveryRow) => ({
+export const toDeliveryView = (d: WebhookDeliveryRecord) => ({
   id: d.id,
   eventType: d.event_type,
   state: d.state,
@@ -89,9 +89,9 @@ export async function createEndpoint(deps: Deps, userId: string, input: Input) {
     throw new AppError('too_many_endpoints', 409, `An account can have at most ${MAX_ENDPOINTS} webhook endpoints.`);
   }
   const now = deps.now();
-  const row: WebhookEndpointRow = {
-    id: deps.newId(), user_id: userId, url, description, events: JSON.stringify(events), secret: newWebhookSecret(),
-    enabled: 1, disabled_reason: null, created_at: now, updated_at: now,
+  const row: WebhookEndpointRecord = {
+    id: deps.newId(), user_id: userId, url, description, events, secret: newWebhookSecret(),
+    enabled: true, disabled_reason: null, created_at: now, updated_at: now,
   };
   await deps.store.webhookEndpoints.insert(row);
   return { ...toEndpointView(row), secret: row.secret };
@@ -111,13 +111,13 @@ export const getEndpoint = async (deps: Pick<Deps, 'store'>, userId: string, id:
 
 export async function updateEndpoint(deps: Deps, userId: string, id: string, input: Input) {
   await owned(deps, userId, id);
-  const patch: Partial<WebhookEndpointRow> = { updated_at: deps.now() };
+  const patch: Partial<WebhookEndpointRecord> = { updated_at: deps.now() };
   if (input.url !== undefined) patch.url = checkUrl(input.url, deps.config.webhooks.allowPrivate);
-  if (input.events !== undefined) patch.events = JSON.stringify(checkEvents(input.events));
+  if (input.events !== undefined) patch.events = checkEvents(input.events);
   if (input.description !== undefined) patch.description = checkDescription(input.description);
   if (input.enabled !== undefined) {
     if (typeof input.enabled !== 'boolean') throw invalid('invalid_enabled', 'enabled is true or false.');
-    patch.enabled = input.enabled ? 1 : 0;
+    patch.enabled = input.enabled;
     patch.disabled_reason = input.enabled ? null : 'turned off by its owner';
   }
   await deps.store.webhookEndpoints.update(userId, id, patch);
@@ -143,7 +143,7 @@ export async function listDeliveries(deps: Pick<Deps, 'store'>, userId: string, 
 /** Sends a delivery again under its webhook-id, with a fresh retry schedule. */
 export async function replayDelivery(deps: Deps, userId: string, endpointId: string, deliveryId: string) {
   const endpoint = await owned(deps, userId, endpointId);
-  if (endpoint.enabled !== 1) throw conflict('Turn the endpoint back on before replaying its deliveries.', 'endpoint_disabled');
+  if (!endpoint.enabled) throw conflict('Turn the endpoint back on before replaying its deliveries.', 'endpoint_disabled');
   // Delivery ids are ours ("msg_" + 32 hex digits); anything else cannot name one.
   const delivery = /^msg_[0-9a-f]{32}$/.test(deliveryId) ? await deps.store.webhookDeliveries.findById(deliveryId) : undefined;
   if (!delivery || delivery.endpoint_id !== endpointId) throw notFound('delivery');
@@ -151,7 +151,7 @@ export async function replayDelivery(deps: Deps, userId: string, endpointId: str
   await deps.store.transaction(async (tx) => {
     await tx.webhookDeliveries.update(deliveryId, { state: 'pending', attempts: 0, next_attempt_at: now, updated_at: now });
     const payload = { deliveryId };
-    await deps.queue.enqueue(tx, { name: 'webhook.deliver', payload }, { key: deliveryKey(payload) });
+    await tx.jobs.enqueue({ name: 'webhook.deliver', payload }, { key: deliveryKey(payload) });
   });
   return toDeliveryView({ ...delivery, state: 'pending', attempts: 0, next_attempt_at: now, updated_at: now });
 }
@@ -159,7 +159,7 @@ export async function replayDelivery(deps: Deps, userId: string, endpointId: str
 /** A `webhook.test` event to this endpoint only, whatever it subscribes to. */
 export async function sendTest(deps: Deps, userId: string, endpointId: string) {
   const endpoint = await owned(deps, userId, endpointId);
-  if (endpoint.enabled !== 1) throw conflict('Turn the endpoint back on before testing it.', 'endpoint_disabled');
+  if (!endpoint.enabled) throw conflict('Turn the endpoint back on before testing it.', 'endpoint_disabled');
   const ids = await deps.store.transaction((tx) =>
     queueWebhookEvent(tx, deps, userId, 'webhook.test', { endpointId, message: 'A test event from Reprise.' }, endpointId),
   );

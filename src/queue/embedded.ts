@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
-import { kyselyOf } from '../db/store.ts';
-import type { JobQueue } from '../domain/ports.ts';
+import type { JobsWithin } from '../db/store.ts';
 import { decodeJob, InvalidJob, jobNames, type Job } from '../jobs/definitions.ts';
 import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
@@ -55,17 +54,18 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
   const orphanRecheckMs = opts.orphanRecheckMs ?? 5_000;
   const wakers = new Set<() => void>();
 
-  const queue: JobQueue = {
-    async enqueue(tx, job, options = {}) {
+  /** Enqueues through the handle the store passes: its open transaction, or the database itself. */
+  const jobsWithin: JobsWithin = (handle) => ({
+    async enqueue(job, options = {}) {
       const now = Date.now();
-      await table.insert(kyselyOf(tx), { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now });
+      await table.insert(handle, { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now });
       // The claim query queues behind this transaction on the database connection, so waking now is safe.
       setImmediate(() => wakers.forEach((wake) => wake()));
     },
-    async removeQueued(tx, key) {
-      await table.removeQueued(kyselyOf(tx), key);
+    async removeQueued(key) {
+      await table.removeQueued(handle, key);
     },
-  };
+  });
 
   async function releaseDeadLocalWorkers(): Promise<void> {
     const holders = await table.runningLockHolders();
@@ -165,5 +165,5 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
     };
   }
 
-  return { queue, startWorkers, names: () => table.names() };
+  return { jobsWithin, startWorkers, names: () => table.names() };
 }

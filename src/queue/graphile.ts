@@ -3,8 +3,7 @@ import os from 'node:os';
 import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { kyselyOf } from '../db/store.ts';
-import type { JobQueue } from '../domain/ports.ts';
+import type { JobsWithin } from '../db/store.ts';
 import { InvalidJob, jobNames } from '../jobs/definitions.ts';
 import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
@@ -17,18 +16,19 @@ import { startLiveness, type Liveness } from './liveness.ts';
  * together. The job key (file + generation) makes a duplicate enqueue replace, not add.
  */
 export function createGraphileQueue(pool: pg.Pool, log: Logger) {
-  const queue: JobQueue = {
-    async enqueue(tx, job, options = {}) {
+  /** Adds and removes jobs with SQL on the handle the store passes: its open transaction, or the database. */
+  const jobsWithin: JobsWithin = (handle) => ({
+    async enqueue(job, options = {}) {
       const runAt = options.runAt === undefined ? null : new Date(options.runAt).toISOString();
       await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25)`.execute(
-        kyselyOf(tx),
+        handle,
       );
     },
-    async removeQueued(tx, key) {
+    async removeQueued(key) {
       // remove_job deletes an unlocked job; a running one is left to notice on its own.
-      await sql`SELECT graphile_worker.remove_job(${key})`.execute(kyselyOf(tx));
+      await sql`SELECT graphile_worker.remove_job(${key})`.execute(handle);
     },
-  };
+  });
 
   /** Task names present in the queue, for the start-up check that each has a handler. */
   const names = async () =>
@@ -91,7 +91,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
     };
   }
 
-  return { queue, migrate, startWorkers, names };
+  return { jobsWithin, migrate, startWorkers, names };
 }
 
 /** graphile-worker's own logger, routed into pino: warnings and errors as such, the rest as debug. */

@@ -30,7 +30,7 @@ export async function sendOutput(
   const stat = output ? await deps.blobs.stat(output.blob_key) : undefined;
   if (!output || !p || !stat) throw notFound('output');
 
-  const name = downloadName(file.original_filename, preset, JSON.parse(file.presets) as string[]);
+  const name = downloadName(file.original_filename, preset, file.presets);
   reply.header('Accept-Ranges', 'bytes');
   reply.header('Content-Type', p.mimeType);
   reply.header('Content-Disposition', contentDisposition(name, { type: request.query.inline ? 'inline' : 'attachment' }));

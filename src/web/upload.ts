@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
-import type { Deps, FileRow } from '../domain/ports.ts';
+import type { Deps, FileRecord } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { AppError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
@@ -44,7 +44,7 @@ function nextPart(request: FastifyRequest, iterator: AsyncIterator<Multipart>): 
  * Reads a multipart upload (fields in any order, one `file` part) straight into blob storage,
  * then hands it to the domain. Whatever goes wrong, the stored bytes are removed.
  */
-export async function receiveUpload(deps: Deps, request: FastifyRequest, userId: string): Promise<FileRow> {
+export async function receiveUpload(deps: Deps, request: FastifyRequest, userId: string): Promise<FileRecord> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > deps.config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(deps);
   const fields: Record<string, string[]> = {};

@@ -20,17 +20,20 @@ export const backend = {
 
 const s3Credentials = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 
+/** A new, empty database on the test PostgreSQL; returns its URL. */
+export async function freshPostgresDatabase(adminUrl: string, suffix = randomBytes(5).toString('hex')): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE t_${suffix}`);
+  await admin.end();
+  return adminUrl.replace(/\/postgres$/, `/t_${suffix}`);
+}
+
 /** Fresh, empty backends for one server: a new database and a new bucket, as env settings. */
 export async function freshBackendEnv(): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const suffix = randomBytes(5).toString('hex');
-  if (backend.pgAdminUrl) {
-    const admin = new pg.Client({ connectionString: backend.pgAdminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE t_${suffix}`);
-    await admin.end();
-    env.DATABASE_URL = backend.pgAdminUrl.replace(/\/postgres$/, `/t_${suffix}`);
-  }
+  if (backend.pgAdminUrl) env.DATABASE_URL = await freshPostgresDatabase(backend.pgAdminUrl, suffix);
   if (backend.s3Endpoint) {
     Object.assign(process.env, s3Credentials);
     const bucket = `t-${suffix}`;

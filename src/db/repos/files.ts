@@ -1,19 +1,50 @@
-import type { Kysely } from 'kysely';
-import type { FilesRepo } from '../../domain/ports.ts';
-import type { Database } from '../schema.ts';
+import type { Kysely, Updateable } from 'kysely';
+import type { FileRecord, FilesRepo } from '../../domain/ports.ts';
+import type { Database, FileRow, FilesTable } from '../schema.ts';
+
+/** Lists and flags are stored as JSON text and 0/1, which both databases keep alike. */
+const toFile = (row: FileRow): FileRecord => ({
+  ...row,
+  has_cover: Number(row.has_cover) === 1,
+  presets: JSON.parse(row.presets) as string[],
+  waveform: row.waveform === null ? null : (JSON.parse(row.waveform) as number[]),
+});
+
+const toRow = (file: FileRecord): FileRow => ({
+  ...file,
+  has_cover: file.has_cover ? 1 : 0,
+  presets: JSON.stringify(file.presets),
+  waveform: file.waveform === null ? null : JSON.stringify(file.waveform),
+});
+
+function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
+  const { has_cover, presets, waveform, ...plain } = patch;
+  const columns: Updateable<FilesTable> = { ...plain };
+  if (has_cover !== undefined) columns.has_cover = has_cover ? 1 : 0;
+  if (presets !== undefined) columns.presets = JSON.stringify(presets);
+  if (waveform !== undefined) columns.waveform = waveform === null ? null : JSON.stringify(waveform);
+  return columns;
+}
 
 export function filesRepo(db: Kysely<Database>): FilesRepo {
   return {
     async insert(file) {
-      await db.insertInto('files').values(file).execute();
+      await db.insertInto('files').values(toRow(file)).execute();
     },
-    listForUser: (userId) =>
-      db.selectFrom('files').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute(),
-    findForUser: (userId, id) =>
-      db.selectFrom('files').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst(),
-    findById: (id) => db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst(),
+    async listForUser(userId) {
+      const rows = await db.selectFrom('files').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id').execute();
+      return rows.map(toFile);
+    },
+    async findForUser(userId, id) {
+      const row = await db.selectFrom('files').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+      return row && toFile(row);
+    },
+    async findById(id) {
+      const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toFile(row);
+    },
     async update(id, patch, guard = {}) {
-      let query = db.updateTable('files').set(patch).where('id', '=', id);
+      let query = db.updateTable('files').set(toColumns(patch)).where('id', '=', id);
       if (guard.generation !== undefined) query = query.where('generation', '=', guard.generation);
       if (guard.statusIn) query = query.where('status', 'in', guard.statusIn);
       const result = await query.executeTakeFirst();

@@ -1,0 +1,139 @@
+/**
+ * The Store seam: one repository per kind of record, all bound to one database handle or one
+ * open transaction. Repositories speak in decoded records (./records.ts), never in rows.
+ */
+import type { EnqueueOptions, Job } from '../jobs/definitions.ts';
+import type { PushEvent } from './push-ports.ts';
+import type {
+  ApiToken,
+  FileRecord,
+  FileStatus,
+  NotificationRecord,
+  OutputRecord,
+  ResumableUploadRecord,
+  UserRecord,
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
+} from './records.ts';
+
+export interface UsersRepo {
+  /** Returns false when the username is taken. */
+  create(user: UserRecord): Promise<boolean>;
+  findByUsername(username: string): Promise<UserRecord | undefined>;
+  findById(id: string): Promise<UserRecord | undefined>;
+}
+
+export interface TokensRepo {
+  create(token: Omit<ApiToken, 'lastUsedAt'> & { tokenHash: string }): Promise<void>;
+  /** The token with this hash if it exists and has not expired at `now` (also notes its use). */
+  findUsable(tokenHash: string, now: number): Promise<ApiToken | undefined>;
+  /** The user's tokens, newest first, expired ones included. */
+  listForUser(userId: string): Promise<ApiToken[]>;
+  /** Deletes the user's token; false when the user has no token with this id. */
+  deleteForUser(userId: string, id: string): Promise<boolean>;
+}
+
+export interface FileGuard {
+  generation?: number;
+  statusIn?: readonly FileStatus[];
+}
+
+export interface FilesRepo {
+  insert(file: FileRecord): Promise<void>;
+  /** Newest first. */
+  listForUser(userId: string): Promise<FileRecord[]>;
+  findForUser(userId: string, id: string): Promise<FileRecord | undefined>;
+  /** Unscoped: for the job handler, which acts on behalf of the file's owner. */
+  findById(id: string): Promise<FileRecord | undefined>;
+  /** Applies the patch only if the guard still holds; tells whether a row changed. */
+  update(id: string, patch: Partial<Omit<FileRecord, 'id' | 'user_id'>>, guard?: FileGuard): Promise<boolean>;
+  deleteForUser(userId: string, id: string): Promise<boolean>;
+}
+
+export interface OutputsRepo {
+  listForFile(fileId: string): Promise<OutputRecord[]>;
+  listForFiles(fileIds: readonly string[]): Promise<OutputRecord[]>;
+  find(fileId: string, presetId: string): Promise<OutputRecord | undefined>;
+  upsert(output: OutputRecord): Promise<void>;
+  deleteForFile(fileId: string): Promise<void>;
+}
+
+export interface NotificationsRepo {
+  /** Inserts unless a notification with the same dedupe key exists; tells whether it inserted. */
+  insertOnce(notification: NotificationRecord): Promise<boolean>;
+  listForUser(userId: string, opts: { unreadOnly: boolean; limit: number }): Promise<NotificationRecord[]>;
+  dismiss(userId: string, id: string, now: number): Promise<NotificationRecord | undefined>;
+  dismissAll(userId: string, now: number): Promise<string[]>;
+}
+
+export interface EventsRepo {
+  insert(event: { userId: string; type: PushEvent['type']; data: object; createdAt: number }): Promise<number>;
+  /** The user's events after `afterId`, oldest first: what a reconnecting stream missed. */
+  listSince(userId: string, afterId: number, limit: number): Promise<PushEvent[]>;
+  latestId(userId: string): Promise<number>;
+  pruneBefore(time: number): Promise<number>;
+}
+
+export interface WebhookEndpointsRepo {
+  insert(endpoint: WebhookEndpointRecord): Promise<void>;
+  /** Newest first. */
+  listForUser(userId: string): Promise<WebhookEndpointRecord[]>;
+  findForUser(userId: string, id: string): Promise<WebhookEndpointRecord | undefined>;
+  findById(id: string): Promise<WebhookEndpointRecord | undefined>;
+  update(userId: string, id: string, patch: Partial<Omit<WebhookEndpointRecord, 'id' | 'user_id'>>): Promise<boolean>;
+  remove(userId: string, id: string): Promise<boolean>;
+  enabledForUser(userId: string): Promise<WebhookEndpointRecord[]>;
+}
+
+export interface WebhookDeliveriesRepo {
+  insert(delivery: WebhookDeliveryRecord): Promise<void>;
+  findById(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** Newest first. */
+  listForEndpoint(endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
+  update(id: string, patch: Partial<Omit<WebhookDeliveryRecord, 'id'>>): Promise<void>;
+}
+
+export interface ResumableUploadsRepo {
+  insert(upload: ResumableUploadRecord): Promise<void>;
+  ownerOf(id: string): Promise<string | undefined>;
+  countForUser(userId: string): Promise<number>;
+  remove(id: string): Promise<void>;
+  /** Forgets uploads started before `before`; returns their ids so their bytes can go too. */
+  removeOlderThan(before: number): Promise<string[]>;
+}
+
+export interface SessionsRepo {
+  save(session: { sid: string; userId: string | null; data: string; expiresAt: number }): Promise<void>;
+  /** The session's data, unless it is missing or expired at `now`. */
+  find(sid: string, now: number): Promise<string | undefined>;
+  remove(sid: string): Promise<void>;
+  removeExpired(now: number): Promise<number>;
+}
+
+/**
+ * The job queue as the domain sees it: reached through a store, so a job is always added or
+ * dropped inside the same transaction as the change it belongs to (no job without its row, and
+ * the reverse). Which queue backend sits behind it is the composition root's choice.
+ */
+export interface JobQueue {
+  enqueue(job: Job, opts?: EnqueueOptions): Promise<void>;
+  /** Drops a job with this key that has not started yet; a running one notices on its own. */
+  removeQueued(key: string): Promise<void>;
+}
+
+export interface Store {
+  users: UsersRepo;
+  tokens: TokensRepo;
+  files: FilesRepo;
+  outputs: OutputsRepo;
+  notifications: NotificationsRepo;
+  events: EventsRepo;
+  webhookEndpoints: WebhookEndpointsRepo;
+  webhookDeliveries: WebhookDeliveriesRepo;
+  resumableUploads: ResumableUploadsRepo;
+  sessions: SessionsRepo;
+  /** Jobs added or dropped here commit or roll back with everything else done through this store. */
+  jobs: JobQueue;
+  /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}
