@@ -1,4 +1,5 @@
 import { webhookPaths, webhookSchemas } from './openapi-webhooks.ts';
+import { zipPaths } from './openapi-zip.ts';
 /** The API described for programs: served at /api/v1/openapi.json. Keep it in step with api.ts. */
 const problem = { $ref: '#/components/responses/Problem' };
 const id = (name: string, what: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description: what });
@@ -106,6 +107,7 @@ export function openApiDocument() {
         },
       },
       ...webhookPaths,
+      ...zipPaths,
       '/uploads': {
         post: {
           summary: 'Start a resumable upload (tus 1.0 creation; creation-with-upload accepted)',

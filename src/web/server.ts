@@ -19,6 +19,7 @@ import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { zipRoutes } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
@@ -135,6 +136,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
   await server.register(eventRoutes(app), { prefix: '/api/v1' });
   await server.register(webhookRoutes(app), { prefix: '/api/v1' });
+  await server.register(zipRoutes(app));
   await server.register(resumableUploadRoutes(app, app.resumable));
   return server;
 }
