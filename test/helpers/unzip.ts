@@ -14,12 +14,16 @@ export interface UnzippedArchive {
   names: string[];
   /** Compression method of each entry, as zipinfo names it ("stored", "defN", …). */
   methods: string[];
-  /** Where the archive was extracted. */
+  /** Where the archive was extracted (nothing there with `extract: false`). */
   dir: string;
   read(name: string): Promise<Buffer>;
 }
 
-export async function unzipArchive(bytes: Buffer): Promise<UnzippedArchive> {
+/**
+ * Checks, lists and extracts the archive. With `extract: false` (tens of thousands of entries)
+ * nothing is written out and `read` asks unzip for one entry; its name must hold no wildcards.
+ */
+export async function unzipArchive(bytes: Buffer, opts: { extract?: boolean } = {}): Promise<UnzippedArchive> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-unzip-'));
   const file = path.join(dir, 'archive.zip');
   await writeFile(file, bytes);
@@ -33,6 +37,10 @@ export async function unzipArchive(bytes: Buffer): Promise<UnzippedArchive> {
     .filter((line) => /^[-d]r/.test(line))
     .map((line) => line.split(/\s+/)[5] ?? '');
   const out = path.join(dir, 'x');
+  if (opts.extract === false) {
+    const read = async (name: string) => (await run('unzip', ['-p', file, name], { ...big, encoding: 'buffer' })).stdout;
+    return { names, methods, dir: out, read };
+  }
   await run('unzip', ['-qq', '-d', out, file], big);
   return { names, methods, dir: out, read: (name) => readFile(path.join(out, name)) };
 }
