@@ -17,7 +17,7 @@ import { apiJson, multipartBody, postStream, signUpAndLogIn } from './http.ts';
 import { generatedWav } from './input.ts';
 import { freePort, startNodeChild, type Child } from './proc.ts';
 import { serviceEnv } from './service.ts';
-import { isRecord, median, MiB, readRssKiB, round, RssSampler, sleep } from './util.ts';
+import { isRecord, median, MiB, readCpuMs, readRssKiB, round, RssSampler, sleep } from './util.ts';
 
 const PRESETS = ['wav-44k-16', 'flac-cd', 'mp3-128k', 'mp3-320k'];
 const OUTPUT_BYTES = 256 * MiB;
@@ -29,6 +29,9 @@ export interface ZipRun {
   zipMiBs: number;
   zipBytes: number;
   growthMiB: number;
+  /** The service's CPU time per GiB sent: less sensitive to a busy machine than throughput. */
+  plainCpuSecPerGiB: number;
+  zipCpuSecPerGiB: number;
 }
 
 export interface ZipBenchmark {
@@ -36,6 +39,7 @@ export interface ZipBenchmark {
   runs: ZipRun[];
   ratioMedian: number;
   growthMiBMax: number;
+  cpuRatioMedian: number;
 }
 
 /** GETs a URL and throws the body away, counting it: the client costs the same in both cases. */
@@ -83,15 +87,17 @@ async function inflateOutputs(dataDir: string, fileId: string): Promise<void> {
 }
 
 async function measureRound(child: Child, token: string, fileId: string, order: number, log: (line: string) => void): Promise<ZipRun> {
+  const cpuMs = () => readCpuMs(child.pid).own;
   const plain = async () => {
     let bytes = 0;
     let seconds = 0;
+    const cpuBefore = cpuMs();
     for (const preset of PRESETS) {
       const got = await drain(child.port, `/api/v1/files/${fileId}/outputs/${preset}`, token);
       bytes += got.bytes;
       seconds += got.seconds;
     }
-    return { bytes, seconds };
+    return { bytes, seconds, cpuMs: cpuMs() - cpuBefore };
   };
   const zipped = async () => {
     await sleep(300);
@@ -99,10 +105,12 @@ async function measureRound(child: Child, token: string, fileId: string, order: 
     const sampler = new RssSampler(child.pid, SAMPLE_MS);
     sampler.start();
     try {
+      const cpuBefore = cpuMs();
       const got = await drain(child.port, `/api/v1/files/${fileId}/outputs.zip`, token);
+      const cpu = cpuMs() - cpuBefore;
       const stats = sampler.stop();
       const peak = Math.max(stats.peakKiB, stats.kernelPeakKiB ?? 0);
-      return { ...got, growthMiB: Math.max(0, peak - baseline) / 1024 };
+      return { ...got, cpuMs: cpu, growthMiB: Math.max(0, peak - baseline) / 1024 };
     } finally {
       sampler.stop();
     }
@@ -118,8 +126,10 @@ async function measureRound(child: Child, token: string, fileId: string, order: 
     zipMiBs: round(zip.bytes / MiB / zip.seconds, 1),
     zipBytes: zip.bytes,
     growthMiB: round(zip.growthMiB, 1),
+    plainCpuSecPerGiB: round(plainRun.cpuMs / 1000 / (plainRun.bytes / (1024 * MiB)), 2),
+    zipCpuSecPerGiB: round(zip.cpuMs / 1000 / (zip.bytes / (1024 * MiB)), 2),
   };
-  log(`  round ${order + 1}: plain ${run.plainMiBs} MiB/s, zip ${run.zipMiBs} MiB/s (ratio ${round(run.zipMiBs / run.plainMiBs, 2)}), RSS growth ${run.growthMiB} MiB`);
+  log(`  round ${order + 1}: plain ${run.plainMiBs} MiB/s, zip ${run.zipMiBs} MiB/s (ratio ${round(run.zipMiBs / run.plainMiBs, 2)}), RSS growth ${run.growthMiB} MiB; service CPU per GiB: plain ${run.plainCpuSecPerGiB} s, zip ${run.zipCpuSecPerGiB} s`);
   return run;
 }
 
@@ -142,6 +152,7 @@ export async function zipBenchmark(workDir: string, rounds: number, log: (line: 
       runs,
       ratioMedian: round(median(runs.map((r) => r.zipMiBs / r.plainMiBs)), 2),
       growthMiBMax: Math.max(...runs.map((r) => r.growthMiB)),
+      cpuRatioMedian: round(median(runs.map((r) => r.zipCpuSecPerGiB / r.plainCpuSecPerGiB)), 2),
     };
   } finally {
     await child.stop();
@@ -153,5 +164,6 @@ export function reportZip(result: ZipBenchmark, log: (line: string) => void): Zi
   log('ZIP download (issue 10, item 5)');
   log(`  ${result.outputBytes / MiB} MiB of outputs as one ZIP vs. the same bytes as single downloads: throughput ratio ${result.ratioMedian} (median of ${result.runs.length}; goal ≥ 0.9)`);
   log(`  service RSS growth while the archive streams: at most ${result.growthMiBMax} MiB (goal ≤ 64 MiB)`);
+  log(`  service CPU per byte, ZIP over plain: ${result.cpuRatioMedian} (median)`);
   return result;
 }

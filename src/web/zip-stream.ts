@@ -7,6 +7,9 @@
  */
 import type { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
+import { useNativeCrc32 } from './zip-crc.ts';
+
+useNativeCrc32();
 
 export interface ZipSource {
   /** Path inside the archive, "/"-separated, already safe (see domain/archive-names.ts). */

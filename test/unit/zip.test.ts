@@ -106,3 +106,24 @@ describe('the streamed ZIP writer', () => {
     assert.equal(opened, 2);
   });
 });
+
+describe("yazl's checksum, on zlib", () => {
+  it('gives what buffer-crc32 gives, also chained over chunks', async () => {
+    const { createRequire } = await import('node:module');
+    const { randomBytes } = await import('node:crypto');
+    const require = createRequire(import.meta.url);
+    const fromYazl = createRequire(require.resolve('yazl'));
+    const crc = fromYazl('buffer-crc32') as { unsigned(data: Buffer, previous?: number): number; signed(data: Buffer, previous?: number): number };
+    const { useNativeCrc32 } = await import('../../src/web/zip-crc.ts');
+    assert.equal(useNativeCrc32(), true, 'Node 20.19 has zlib.crc32');
+    assert.notEqual(crc.unsigned.toString(), crc.signed.toString().replace('signed', 'unsigned'), 'the fast one is in place');
+    for (const size of [0, 1, 7, 4096, 100_003]) {
+      const data = randomBytes(size);
+      const half = Math.floor(size / 2);
+      // The library's own table code is still reachable through `signed`.
+      const slow = crc.signed(data) >>> 0;
+      assert.equal(crc.unsigned(data), slow, `${size} bytes`);
+      assert.equal(crc.unsigned(data.subarray(half), crc.unsigned(data.subarray(0, half))), slow, `${size} bytes in two chunks`);
+    }
+  });
+});
