@@ -47,6 +47,7 @@ const schema = z.object({
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   SIGNUP_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   UPLOAD_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(60),
+  HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(20),
   MAX_INPUT_SECONDS: z.coerce.number().positive().default(4 * 3600),
   MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
   EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(8),
@@ -87,6 +88,8 @@ export interface Config {
   readonly signupRateLimit: number;
   /** An upload receiving (almost) nothing for this long is cut and its bytes removed. */
   readonly uploadIdleMs: number;
+  /** How long a client may take to send a request's headers (slow-header clients are cut). */
+  readonly headersTimeoutMs: number;
   /** Longest input accepted, from the probe. */
   readonly maxInputSeconds: number;
   /** Most bytes one job's outputs may take together. */
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     signupRateLimit: e.SIGNUP_RATE_LIMIT,
     uploadIdleMs: e.UPLOAD_IDLE_SECONDS * 1000,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
     maxInputSeconds: e.MAX_INPUT_SECONDS,
     maxOutputBytes: e.MAX_OUTPUT_BYTES,
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,

@@ -62,6 +62,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   let push: PushHub;
   let startPool: (concurrency: number, runJob: RunJob, names: readonly string[]) => Promise<WorkerPool>;
   let namesInQueue: () => Promise<string[]>;
+  let newPgClient: (() => pg.Client) | undefined;
   const store = () => createStore(db);
   if (config.databaseUrl) {
     const url = config.databaseUrl;
@@ -79,7 +80,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     queue = graphile.queue;
     startPool = graphile.startWorkers;
     namesInQueue = graphile.names;
-    const hub = createPgPushHub({ pool: pgHandle.pool, newClient: () => new pg.Client({ connectionString: url }), events: store().events, log });
+    newPgClient = () => new pg.Client({ connectionString: url });
+    const hub = createPgPushHub({ pool: pgHandle.pool, newClient: newPgClient, events: store().events, log });
     await hub.start();
     closers.unshift(() => hub.stop());
     push = hub;
@@ -131,7 +133,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     if (removed.length > 0) log.info({ dir, removed }, 'removed leftovers of a process that died');
   }
 
-  const resumable: ResumableBackend = resumableBackend(config);
+  const resumable: ResumableBackend = await resumableBackend(config, { blobs, log, newPgClient });
+  closers.unshift(() => resumable.close());
   /** Unfinished uploads past their day: forget them and remove their bytes. */
   const expireUploads = async (now: number) => {
     for (const id of await deps.store.resumableUploads.removeOlderThan(now - RESUMABLE_EXPIRY_MS)) {

@@ -256,3 +256,17 @@ describe('a probe that never finishes', () => {
     assert.deepEqual(await listStoredBlobs(srv.env, srv.dataDir), []);
   });
 });
+
+describe('a client that sends its headers slowly', () => {
+  it('is cut after HEADERS_TIMEOUT_SECONDS, not held open, and the server keeps serving', async (t) => {
+    const srv = await startServer({ HEADERS_TIMEOUT_SECONDS: '2' });
+    t.after(() => srv.close());
+    // One header line every half second, never the blank line that ends them: a slowloris.
+    const lines = Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: ${'a'.repeat(10)}\r\n`);
+    const res = await rawRequest(srv.url, ['GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', ...lines], { gapMs: 500, timeoutMs: 20_000 });
+    assert.equal(res.timedOut, false, 'the server never closed the connection');
+    assert.ok(res.elapsedMs < 6_000, `held for ${res.elapsedMs} ms with a 2 s limit`);
+    assert.ok(res.status === 408 || res.status === 0, res.head);
+    await up(srv);
+  });
+});

@@ -125,11 +125,11 @@ describe(`ZIP downloads (${backend.name})`, () => {
   it('answers a clear 4xx when there is nothing to download or the list is wrong', async () => {
     const cases: [unknown, number, string][] = [
       [{ ids: [canceled.id] }, 409, 'nothing_to_download'],
-      [{ ids: [] }, 400, 'no_files_chosen'],
-      [{ ids: 'not a list' }, 404, 'not_found'],
-      [{ ids: [42] }, 400, 'invalid_ids'],
-      [{}, 400, 'no_files_chosen'],
-      [{ ids: Array.from({ length: 1001 }, (_, i) => `id-${i}`) }, 400, 'too_many_files'],
+      [{ ids: [] }, 422, 'no_files_chosen'],
+      [{ ids: 'not a list' }, 422, 'invalid_ids'],
+      [{ ids: [42] }, 422, 'invalid_ids'],
+      [{}, 422, 'no_files_chosen'],
+      [{ ids: Array.from({ length: 1001 }, (_, i) => `id-${i}`) }, 422, 'too_many_files'],
     ];
     for (const [body, status, code] of cases) {
       const res = await alice.json<{ code: string; detail: string }>('POST', '/zip', body);
@@ -210,7 +210,7 @@ describe(`ZIP downloads (${backend.name})`, () => {
     assert.deepEqual(zip.names.map((n) => n.split('/')[0]), ['Same name', 'Same name', 'Same name', 'Same name', 'same NAME (2)']);
 
     const nothing = await pages.fetch('/files/zip', { method: 'POST', body: new URLSearchParams({ _csrf: pages.csrf }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    assert.equal(nothing.status, 400);
+    assert.equal(nothing.status, 422);
     assert.match(await nothing.text(), /Choose at least one file/);
   });
 

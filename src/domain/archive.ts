@@ -3,7 +3,7 @@
  * download has, made unique and safe as a path. Only rows that exist are listed, and rows exist
  * only for whole outputs, so a file still transcoding adds what it has finished (nothing yet).
  */
-import { AppError, badRequest, notFound } from '../errors.ts';
+import { AppError, notFound } from '../errors.ts';
 import { archiveSegment, UniqueNames } from './archive-names.ts';
 import { downloadName } from './names.ts';
 import type { Deps, FileRow, OutputRow } from './ports.ts';
@@ -41,6 +41,8 @@ function outputItems(file: FileRow, outputs: readonly OutputRow[], folder: strin
   });
 }
 
+const unprocessable = (code: string, detail: string) => new AppError(code, 422, detail);
+
 const nothingToDownload = () =>
   new AppError('nothing_to_download', 409, 'None of the chosen files has a finished output yet. Wait until transcoding completes, then try again.');
 
@@ -56,11 +58,11 @@ export async function planFileArchive(deps: Pick<Deps, 'store'>, userId: string,
 /** Reads `ids` as sent by JSON (an array) or by a form (one value, or repeated values). */
 export function selectedIds(raw: unknown): string[] {
   const list = typeof raw === 'string' ? [raw] : raw;
-  if (!Array.isArray(list) || list.length === 0) throw badRequest('Choose at least one file: send "ids" as a list of file ids.', 'no_files_chosen');
-  if (list.length > MAX_ARCHIVE_FILES) throw badRequest(`Choose at most ${MAX_ARCHIVE_FILES} files per archive.`, 'too_many_files');
-  if (!list.every((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200)) {
-    throw badRequest('Every entry of "ids" must be a file id (a non-empty string).', 'invalid_ids');
+  if (list === undefined || (Array.isArray(list) && list.length === 0)) throw unprocessable('no_files_chosen', 'Choose at least one file: send "ids" as a list of file ids.');
+  if (!Array.isArray(list) || !list.every((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200)) {
+    throw unprocessable('invalid_ids', '"ids" must be a list of file ids (non-empty strings).');
   }
+  if (list.length > MAX_ARCHIVE_FILES) throw unprocessable('too_many_files', `Choose at most ${MAX_ARCHIVE_FILES} files per archive.`);
   return [...new Set(list)];
 }
 

@@ -25,6 +25,11 @@ export interface Preset {
   maxChannels: number;
   /** Sample format to convert to (with dither when that lowers the bit depth). */
   sampleFormat?: string;
+  /**
+   * Lossless presets not named for a fixed format keep the input's bit depth, as 16 or 24 bits:
+   * these two sample formats carry it (see outputSampleFormat).
+   */
+  keepsDepth?: { s16: string; s24: string };
   /** Whether the container can carry tags and cover art over from the input. */
   carriesCover: boolean;
   lossless: boolean;
@@ -32,6 +37,8 @@ export interface Preset {
 
 const mp3Rates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
 const commonRates = [8000, 11025, 16000, 22050, 32000, 44100, 48000] as const;
+/** Every rate an ALAC player is expected to handle, up to 192 kHz. */
+const hiResRates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000, 176400, 192000] as const;
 
 const mp3 = (id: string, label: string, rate: { bitRate?: number; quality?: number; maxBitRate?: number }): Preset => ({
   id,
@@ -132,9 +139,10 @@ export const presets: readonly Preset[] = [
     extension: 'm4a',
     mimeType: 'audio/mp4',
     codec: 'alac',
-    allowedRates: commonRates,
+    allowedRates: hiResRates,
     maxChannels: 2,
-    sampleFormat: 's16p',
+    // ffmpeg's ALAC encoder writes 24-bit samples from s32p.
+    keepsDepth: { s16: 's16p', s24: 's32p' },
     carriesCover: true,
     lossless: true,
   },
@@ -167,4 +175,30 @@ export function outputSampleRate(preset: Preset, inputRate: number): number {
 /** The input's channel count, downmixed to what the preset allows. */
 export function outputChannels(preset: Preset, inputChannels: number): number {
   return Math.min(Math.max(inputChannels, 1), preset.maxChannels);
+}
+
+/** Lossless codecs whose decoded samples have a real bit depth; anything else decodes to 16 bits' worth. */
+const losslessInputs = /^(pcm_|flac$|alac$|wavpack$|ape$|tta$|tak$|truehd$|mlp$|shorten$|dsd_)/;
+
+/**
+ * The sample format a preset writes for an input of `inputBits` (as probed: 0 when unknown).
+ * Presets that keep depth write 24 bits for any lossless input deeper than 16 bits (and for DSD
+ * and float PCM), 16 otherwise: a lossy input decodes to more bits than it ever carried.
+ */
+export function outputSampleFormat(preset: Preset, input: { codec: string; bits: number }): string | undefined {
+  if (!preset.keepsDepth) return preset.sampleFormat;
+  const lossless = losslessInputs.test(input.codec);
+  const deep = lossless && (input.bits > 16 || input.codec.startsWith('dsd_') || /^pcm_f/.test(input.codec));
+  return deep ? preset.keepsDepth.s24 : preset.keepsDepth.s16;
+}
+
+const khz = (rate: number) => `${rate % 1000 === 0 ? rate / 1000 : (rate / 1000).toFixed(1)} kHz`;
+
+/** What the preset does to sample rate and bit depth, in words people read on the presets list. */
+export function describeDepthAndRate(preset: Preset): string {
+  const top = preset.allowedRates[preset.allowedRates.length - 1] ?? 48000;
+  if (preset.keepsDepth) return `keeps the input's bit depth and sample rate, up to 24-bit/${khz(top)}`;
+  const depth = preset.sampleFormat?.startsWith('s16') ? ' 16-bit' : '';
+  if (preset.sampleRate) return `always ${khz(preset.sampleRate)}${depth}`;
+  return `keeps the input's sample rate, up to ${khz(top)}${depth}`;
 }

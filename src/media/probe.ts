@@ -11,6 +11,10 @@ interface FfprobeStream {
   duration?: string;
   bit_rate?: string;
   disposition?: { attached_pic?: number };
+  bits_per_raw_sample?: string;
+  bits_per_sample?: number;
+  width?: number;
+  height?: number;
 }
 
 interface FfprobeOutput {
@@ -61,9 +65,10 @@ export function interpretProbe(json: string): ProbeResult {
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new MediaError('empty', 'This file contains no audio to transcode (it is empty or truncated).');
   }
-  const hasCover = (parsed.streams ?? []).some(
+  const picture = (parsed.streams ?? []).find(
     (s) => s.codec_type === 'video' && s.disposition?.attached_pic === 1 && (s.codec_name === 'mjpeg' || s.codec_name === 'png'),
   );
+  const hasCover = picture !== undefined;
   return {
     format,
     codec: audio.codec_name,
@@ -72,5 +77,7 @@ export function interpretProbe(json: string): ProbeResult {
     channels,
     bitRate: Number(audio.bit_rate ?? parsed.format?.bit_rate ?? 0) || 0,
     hasCover,
+    bits: Number(audio.bits_per_raw_sample ?? 0) || audio.bits_per_sample || 0,
+    ...(picture ? { cover: { codec: picture.codec_name as 'mjpeg' | 'png', width: picture.width ?? 0, height: picture.height ?? 0 } } : {}),
   };
 }

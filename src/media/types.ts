@@ -10,6 +10,13 @@ export interface ProbeResult {
   bitRate: number;
   /** An attached picture (cover art) is present as a video stream. */
   hasCover: boolean;
+  /**
+   * Bits per decoded sample as the probe saw them (0: the codec does not say). Absent when the
+   * probe result was rebuilt from a stored file row: the transcode probes again if it needs it.
+   */
+  bits?: number;
+  /** The cover picture's codec and size, when there is one (see `bits` for when it is absent). */
+  cover?: { codec: 'mjpeg' | 'png'; width: number; height: number };
 }
 
 export interface OutputPlan {

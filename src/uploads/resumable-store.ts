@@ -3,7 +3,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import type { DataStore, Locker } from '@tus/utils';
+import type pg from 'pg';
 import type { Config } from '../config.ts';
+import type { BlobStore } from '../domain/ports.ts';
+import type { Logger } from '../log.ts';
+import { BlobChunkStore } from './blob-chunk-store.ts';
+import { createPgLocker } from './pg-locker.ts';
 
 /** Unfinished uploads are kept a day; housekeeping removes what is older. */
 export const RESUMABLE_EXPIRY_MS = 24 * 3600_000;
@@ -18,20 +23,36 @@ export interface ResumableBackend {
   forget(id: string): Promise<void>;
   /** A locker shared by every web process; absent: tus's in-process one. */
   locker?: Locker;
+  close(): Promise<void>;
+}
+
+export interface ResumableOptions {
+  blobs: BlobStore;
+  log: Logger;
+  /** With PostgreSQL: a new connection of its own, for the shared locker. */
+  newPgClient?: () => pg.Client;
 }
 
 /**
- * Where tus keeps the parts of unfinished uploads: a folder under DATA_DIR, in every mode.
- * Finished uploads move into blob storage (the bucket, in scale-out) and are removed from here.
- * @tus/s3-store was the plan for scale-out, but it lists an upload's parts with ListParts, which
- * the S3 server the tests run (s3rver) does not implement, so it could not be verified here; see
- * decision 0007. Until then a resume must reach the web process that started the upload.
+ * Where tus keeps the parts of unfinished uploads. With blobs on this disk: a folder under
+ * DATA_DIR (a finished upload is moved into storage, not copied). With remote blobs: the bucket
+ * itself, so any web process can take the next request. With PostgreSQL, one upload's requests
+ * are serialized by a locker shared through the database; otherwise by tus's in-process one.
  */
-export function resumableBackend(config: Config): ResumableBackend {
+export async function resumableBackend(config: Config, opts: ResumableOptions): Promise<ResumableBackend> {
+  const locker = opts.newPgClient ? createPgLocker({ newClient: opts.newPgClient, log: opts.log }) : undefined;
+  await locker?.start();
+  const close = async () => locker?.stop();
+  if (!opts.blobs.local) {
+    const datastore = new BlobChunkStore(opts.blobs, RESUMABLE_EXPIRY_MS);
+    return { datastore, locker, close, forget: (id) => datastore.remove(id) };
+  }
   const directory = path.join(config.dataDir, 'resumable');
   const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: RESUMABLE_EXPIRY_MS });
   return {
     datastore,
+    locker,
+    close,
     // FileStore.remove gives up before the metadata when the bytes were already moved away.
     async forget(id) {
       await rm(path.join(directory, id), { force: true });

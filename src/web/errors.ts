@@ -4,14 +4,17 @@ import { AppError, fromSystemError, titleFor } from '../errors.ts';
 import { formatBytes } from '../format.ts';
 import { renderPage } from './render.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
+import { fromValidationError } from './validation.ts';
 
 /** Maps library errors (multipart limits, CSRF, rate limit, body parsing) onto AppError. */
-function toAppError(err: unknown, deps: Deps): AppError {
+function toAppError(err: unknown, deps: Deps, request: FastifyRequest): AppError {
   if (err instanceof AppError) return err;
   const system = fromSystemError(err);
   if (system) return system;
   const e = err as Partial<FastifyError>;
   switch (e.code) {
+    case 'FST_ERR_VALIDATION':
+      return fromValidationError(e, request);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('body_too_large', 413, `The request body is larger than this server accepts for forms and JSON (${formatBytes(JSON_BODY_LIMIT)}). Files go to the upload route as multipart/form-data.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -42,7 +45,7 @@ const printable = (text: string | undefined) =>
 
 export function errorHandler(deps: Deps) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = toAppError(err, deps);
+    const appError = toAppError(err, deps, request);
     if (appError.status >= 500) request.log.error({ err }, 'request failed');
     if (request.url.startsWith('/api/')) {
       return reply

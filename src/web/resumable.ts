@@ -8,8 +8,13 @@ import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../doma
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 import { requireApiUser } from './auth.ts';
+import {
+  appendUploadSchema, createUploadSchema, readUploadSchema, terminateUploadSchema, uploadOffsetSchema, uploadOptionsSchema,
+} from './schemas/uploads.ts';
 
-const PATH = '/api/v1/uploads';
+/** Routes live in the /api/v1 scope; tus matches ids against the full path. */
+const RELATIVE_PATH = '/uploads';
+const PATH = `/api/v1${RELATIVE_PATH}`;
 /** Who each request authenticated as, keyed by Node's request, which tus's hooks can reach. */
 const authenticatedUser = new WeakMap<IncomingMessage, string>();
 type TusRequest = { runtime?: { node?: { req?: IncomingMessage } } };
@@ -93,7 +98,7 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
 }
 
 /**
- * tus 1.0 at /api/v1/uploads (creation, creation-with-upload, termination, expiration). Bearer
+ * tus 1.0 at /api/v1/uploads, registered in the /api/v1 scope (creation, creation-with-upload, termination, expiration). Bearer
  * tokens as on the rest of the API; a browser session works too, with its CSRF token in the
  * x-csrf-token header for anything that changes state.
  */
@@ -126,8 +131,16 @@ export function resumableUploadRoutes(app: WebContext, backend: ResumableBackend
       await tus.handle(request.raw, reply.raw);
     };
 
-    const methods = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'] as const;
-    server.route({ method: [...methods], url: PATH, preHandler: authenticate, handler: handle });
-    server.route({ method: [...methods, 'GET'], url: `${PATH}/:uploadId`, preHandler: authenticate, handler: handle });
+    // tus reads the headers and the body stream itself: the schemas document the protocol and
+    // are not enforced (an id that is not ours is refused in `handle`, as 404).
+    const route = { preValidation: authenticate, handler: handle, validatorCompiler: () => () => true };
+    const one = `${RELATIVE_PATH}/:uploadId`;
+    server.route({ ...route, method: 'POST', url: RELATIVE_PATH, schema: createUploadSchema });
+    server.route({ ...route, method: 'OPTIONS', url: RELATIVE_PATH, schema: uploadOptionsSchema('creation') });
+    server.route({ ...route, method: 'HEAD', url: one, schema: uploadOffsetSchema, config: { swagger: { exposeHeadRoute: true } } });
+    server.route({ ...route, method: 'GET', url: one, schema: readUploadSchema, exposeHeadRoute: false });
+    server.route({ ...route, method: 'PATCH', url: one, schema: appendUploadSchema });
+    server.route({ ...route, method: 'DELETE', url: one, schema: terminateUploadSchema });
+    server.route({ ...route, method: 'OPTIONS', url: one, schema: uploadOptionsSchema('an upload') });
   };
 }

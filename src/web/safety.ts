@@ -1,6 +1,7 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../errors.ts';
+import { ID_PATTERN } from './schemas/common.ts';
 
 const DEFAULT_NEXT = '/files';
 
@@ -20,7 +21,7 @@ export function safeNext(next: unknown): string {
 }
 
 /** Ids are UUIDs we generated; anything else cannot name an object, so it is a 404 up front. */
-const idPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const idPattern = new RegExp(ID_PATTERN);
 
 class InvalidHeader extends Error {
   readonly statusCode = 500;

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
@@ -19,11 +20,13 @@ import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
-import { zipRoutes } from './routes/zip.ts';
+import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
+import { registerOpenApi } from './openapi.ts';
+import { problemCodeKeyword } from './validation.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
 import { registerSafetyHooks } from './safety.ts';
 import { registerSlowBodyGuard } from './slow-body.ts';
@@ -68,19 +71,31 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     rewriteUrl: originFormOnly,
-    // A socket silent this long is closed (event streams send a heartbeat every 20 s).
-    connectionTimeout: 120_000,
+    // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
+    // because a 2 GiB upload may rightly take an hour while a trickle must not. Node checks
+    // these timeouts every connectionsCheckingInterval (30 s by default, which would let a
+    // slow-header client hold a socket for up to twice the limit), so check more often.
+    serverFactory: (handler) => {
+      const s = http.createServer(
+        { headersTimeout: config.headersTimeoutMs, requestTimeout: 0, connectionsCheckingInterval: Math.min(30_000, Math.max(500, config.headersTimeoutMs / 4)) },
+        handler,
+      );
+      // A socket silent this long is closed (event streams send a heartbeat every 20 s).
+      s.setTimeout(120_000);
+      return s;
+    },
+    ajv: {
+      // Bodies are checked as sent: "30" is not the number 30 (query strings and ids are strings).
+      customOptions: { coerceTypes: false },
+      plugins: [problemCodeKeyword],
+    },
   });
-  // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
-  // because a 2 GiB upload may rightly take an hour while a trickle must not.
-  server.server.headersTimeout = 20_000;
   // Node hands CONNECT to a 'connect' listener and, with none, drops the socket unanswered.
   // We are not a proxy: say so.
   server.server.on('connect', (_req, socket: Duplex) => {
     socket.on('error', () => undefined);
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
-  server.server.requestTimeout = 0;
   registerSafetyHooks(server);
   registerSlowBodyGuard(server, config.uploadIdleMs);
 
@@ -133,10 +148,18 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(filePages(app));
   await server.register(notificationPages(app));
   await server.register(settingsPages(app));
-  await server.register(apiRoutes(app, throttles), { prefix: '/api/v1' });
-  await server.register(eventRoutes(app), { prefix: '/api/v1' });
-  await server.register(webhookRoutes(app), { prefix: '/api/v1' });
-  await server.register(zipRoutes(app));
-  await server.register(resumableUploadRoutes(app, app.resumable));
+  await server.register(zipPages(app));
+  await server.register(
+    async (api) => {
+      // First: the description is generated from the routes registered after it in this scope.
+      await registerOpenApi(api);
+      await api.register(apiRoutes(app, throttles));
+      await api.register(eventRoutes(app));
+      await api.register(webhookRoutes(app));
+      await api.register(resumableUploadRoutes(app, app.resumable));
+      await api.register(zipApiRoutes(app));
+    },
+    { prefix: '/api/v1' },
+  );
   return server;
 }

@@ -29,6 +29,8 @@ async function text(name: string, content: string | Buffer): Promise<string> {
 export const fixtures = {
   /** 4 s stereo 44.1 kHz 16-bit WAV. */
   wav: () => make('tone.wav', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=4:sample_rate=44100', '-ac', '2', '-c:a', 'pcm_s16le']),
+  /** 70 s stereo 44.1 kHz 16-bit WAV (~12 MB): more than one piece of a resumable upload. */
+  longWav: () => make('long.wav', ['-f', 'lavfi', '-i', 'sine=frequency=330:duration=70:sample_rate=44100', '-ac', '2', '-c:a', 'pcm_s16le']),
   /** 3 s mono MP3 with tags and a JPEG cover. */
   mp3WithCover: () =>
     make('cover.mp3', [

@@ -1,28 +1,30 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
-import { createToken, issuePasswordToken, listTokens, revokeToken, type TokenInput } from '../../domain/tokens.ts';
-import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { createToken, issuePasswordToken, listTokens, revokeToken } from '../../domain/tokens.ts';
+import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
 import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
-import { openApiDocument } from '../openapi.ts';
 import type { Throttles } from '../throttle.ts';
 import { receiveUpload } from '../upload.ts';
+import { cancelFileSchema, deleteFileSchema, getFileSchema, listFilesSchema, outputSchema, retryFileSchema, uploadFileSchema } from '../schemas/files.ts';
+import { dismissAllSchema, dismissNotificationSchema, listNotificationsSchema } from '../schemas/notifications.ts';
+import { listPresetsSchema } from '../schemas/presets.ts';
+import { createAccountSchema, createTokenSchema, listTokensSchema, revokeTokenSchema, type TokenRequestBody } from '../schemas/tokens.ts';
 
-type IdParams = { Params: { id: string } };
-type Credentials = { Body: { username?: unknown; password?: unknown } | undefined };
-type TokenRequest = { Body: ({ username?: unknown; password?: unknown } & TokenInput) | undefined };
+/** Bodies are typed by the schemas where JSON; anything else (a form) reaches the domain's checks. */
+const fieldsOf = (body: unknown): TokenRequestBody => (body && typeof body === 'object' && !Array.isArray(body) ? body : {});
 
-/** The versioned JSON API: everything the pages do, for programs. */
+/** The versioned JSON API: everything the pages do, for programs. Schemas: ../schemas/. */
 export function apiRoutes(app: WebContext, throttles: Throttles) {
   const { deps, accountDeps } = app;
-  return async (server: FastifyInstance) => {
-    server.get('/openapi.json', () => openApiDocument());
-
-    server.get('/presets', () => ({
+  return async (plain: FastifyInstance) => {
+    const server = plain.withTypeProvider<TypeBoxTypeProvider>();
+    server.get('/presets', { schema: listPresetsSchema }, () => ({
       presets: presets.map((p) => ({
         id: p.id,
         label: p.label,
@@ -35,13 +37,14 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
         extension: p.extension,
         mimeType: p.mimeType,
         lossless: p.lossless,
+        depthAndRate: describeDepthAndRate(p),
         default: defaultPresetIds.includes(p.id),
       })),
     }));
 
-    server.post<Credentials>('/accounts', async (request, reply) => {
+    server.post('/accounts', { schema: createAccountSchema }, async (request, reply) => {
       await throttles.beforeSignup(request, reply);
-      const user = await signUp(accountDeps, request.body ?? {});
+      const user = await signUp(accountDeps, fieldsOf(request.body));
       return reply.status(201).send({ id: user.id, username: user.username });
     });
 
@@ -50,8 +53,8 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
     // none exchanges a username and password, throttled like the sign-in form. A cookie alone
     // never makes a token here: the settings page does that with a CSRF-checked form.
     const authenticate = requireApiUser(deps);
-    server.post<TokenRequest>('/tokens', async (request, reply) => {
-      const body = request.body ?? {};
+    server.post('/tokens', { schema: createTokenSchema }, async (request, reply) => {
+      const body = fieldsOf(request.body);
       if (request.headers.authorization !== undefined) {
         await authenticate(request);
         return reply.status(201).send(await createToken(deps, request.userId, body));
@@ -61,47 +64,50 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
         if (err instanceof AppError && err.status === 401) await throttles.loginFailed(request, body.username);
         throw err;
       });
-      return reply.status(201).send({ token: await issuePasswordToken(deps, user.id), tokenType: 'Bearer' });
+      return reply.status(201).send({ token: await issuePasswordToken(deps, user.id), tokenType: 'Bearer' as const });
     });
 
-    await server.register(async (authed) => {
-      authed.addHook('preHandler', requireApiUser(deps));
+    await server.register(async (plainAuthed) => {
+      const authed = plainAuthed.withTypeProvider<TypeBoxTypeProvider>();
+      // Before validation: a caller without a token learns nothing about what a route accepts.
+      authed.addHook('preValidation', requireApiUser(deps));
 
-      authed.get('/tokens', async (request) => ({ tokens: await listTokens(deps, request.userId) }));
-      authed.delete<IdParams>('/tokens/:id', async (request, reply) => {
+      authed.get('/tokens', { schema: listTokensSchema }, async (request) => ({ tokens: await listTokens(deps, request.userId) }));
+      authed.delete('/tokens/:id', { schema: revokeTokenSchema }, async (request, reply) => {
         await revokeToken(deps, request.userId, request.params.id);
         return reply.status(204).send();
       });
 
-      authed.get('/files', async (request) => ({ files: await listFiles(deps, request.userId) }));
+      authed.get('/files', { schema: listFilesSchema }, async (request) => ({ files: await listFiles(deps, request.userId) }));
 
-      authed.post('/files', async (request, reply) => {
+      // The multipart body is read as a stream in the handler; its schema only documents it.
+      authed.post('/files', { schema: uploadFileSchema, validatorCompiler: () => () => true }, async (request, reply) => {
         const file = await receiveUpload(deps, request, request.userId);
         return reply.status(201).header('Location', `/api/v1/files/${file.id}`).send(toFileView(file, []));
       });
 
-      authed.get<IdParams>('/files/:id', (request) => getFile(deps, request.userId, request.params.id));
+      authed.get('/files/:id', { schema: getFileSchema }, (request) => getFile(deps, request.userId, request.params.id));
 
-      authed.delete<IdParams>('/files/:id', async (request, reply) => {
+      authed.delete('/files/:id', { schema: deleteFileSchema }, async (request, reply) => {
         await deleteFile(deps, request.userId, request.params.id);
         return reply.status(204).send();
       });
 
-      authed.post<IdParams>('/files/:id/cancel', (request) => cancelFile(deps, request.userId, request.params.id));
-      authed.post<IdParams>('/files/:id/retry', (request) => retryFile(deps, request.userId, request.params.id));
+      authed.post('/files/:id/cancel', { schema: cancelFileSchema }, (request) => cancelFile(deps, request.userId, request.params.id));
+      authed.post('/files/:id/retry', { schema: retryFileSchema }, (request) => retryFile(deps, request.userId, request.params.id));
 
-      authed.get<{ Params: { id: string; preset: string }; Querystring: { inline?: string } }>(
-        '/files/:id/outputs/:preset',
-        (request, reply) => sendOutput(deps, request, reply, request.userId),
+      // Shared with the file page, which has no type provider: typed by hand, checked by the schema.
+      plainAuthed.get<{ Params: { id: string; preset: string }; Querystring: { inline?: string } }>('/files/:id/outputs/:preset', { schema: outputSchema }, (request, reply) =>
+        sendOutput(deps, request, reply, request.userId),
       );
 
-      authed.get<{ Querystring: { state?: string } }>('/notifications', async (request) => ({
+      authed.get('/notifications', { schema: listNotificationsSchema }, async (request) => ({
         notifications: await listNotifications(deps, request.userId, request.query.state === 'unread'),
       }));
-      authed.post<IdParams>('/notifications/:id/dismiss', (request) =>
+      authed.post('/notifications/:id/dismiss', { schema: dismissNotificationSchema }, (request) =>
         dismissNotification(deps, request.userId, request.params.id),
       );
-      authed.post('/notifications/dismiss-all', async (request) => ({
+      authed.post('/notifications/dismiss-all', { schema: dismissAllSchema }, async (request) => ({
         dismissed: await dismissAllNotifications(deps, request.userId),
       }));
     });

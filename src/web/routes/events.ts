@@ -1,8 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import type { PushEvent } from '../../domain/ports.ts';
 import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
+import { eventStreamSchema } from '../schemas/events.ts';
 
 const HEARTBEAT_MS = 20_000;
 const REPLAY_LIMIT = 1000;
@@ -15,16 +17,18 @@ const frame = (e: PushEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.str
  */
 export function eventRoutes(app: WebContext) {
   const { deps } = app;
-  return async (server: FastifyInstance) => {
+  return async (plain: FastifyInstance) => {
+    const server = plain.withTypeProvider<TypeBoxTypeProvider>();
     // Streams never go idle, so a graceful shutdown has to end them itself.
     const open = new Set<{ end(): void }>();
     // Each stream holds a socket and a subscription; a handful per user covers every tab.
     const perUser = new Map<string, number>();
     server.addHook('preClose', async () => open.forEach((raw) => raw.end()));
 
-    server.get<{ Querystring: { lastEventId?: string } }>('/events', { preHandler: requireApiUser(deps) }, async (request, reply) => {
+    // Authentication before validation: a caller without a token learns nothing about the route.
+    server.get('/events', { schema: eventStreamSchema, preValidation: requireApiUser(deps) }, async (request, reply) => {
       // A HEAD has no body to stream: answer the headers and end, or it would never be answered.
-      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send();
+      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send(undefined);
       const userId = request.userId;
       const streams = perUser.get(userId) ?? 0;
       if (streams >= deps.config.eventStreamsPerUser) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile } from '../../domain/files.ts';
 import { AppError } from '../../errors.ts';
-import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
 import { requirePageUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
 import { waveformSvg } from '../../media/waveform.ts';
@@ -20,7 +20,7 @@ export function filePages(app: WebContext) {
       renderPage(deps, request, reply, 'files', {
         title: 'Your files',
         files: await listFiles(deps, request.userId),
-        presets,
+        presets: presets.map((p) => ({ ...p, depthAndRate: describeDepthAndRate(p) })),
         defaultPresetIds,
         maxUploadBytes: deps.config.maxUploadBytes,
         ...extra,

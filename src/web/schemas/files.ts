@@ -1,0 +1,127 @@
+import { Type } from 'typebox';
+import type { FileView, OutputView } from '../../domain/files.ts';
+import { DateTime, IdParams, Nullable, empty, json, notFound, problem, readOnly, ref, unauthenticated } from './common.ts';
+
+const fileStatus = Type.Union(['queued', 'running', 'completed', 'failed', 'canceled'].map((s) => Type.Literal(s)));
+
+export const OutputSchema = Type.Object(
+  {
+    preset: Type.String(),
+    label: Type.String(),
+    mimeType: Type.String(),
+    extension: Type.String(),
+    size: Type.Integer(),
+    durationMs: Type.Integer(),
+    bitRate: Type.Integer(),
+    url: Type.String({ description: 'GET it for the bytes (Range supported)' }),
+  },
+  { $id: 'Output', title: 'Output' },
+);
+
+export const FileSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    originalFilename: Type.String(),
+    status: fileStatus,
+    progress: Type.Integer({ minimum: 0, maximum: 100 }),
+    error: Nullable(Type.String()),
+    presets: Type.Array(Type.String()),
+    input: Type.Object({
+      format: Type.String(),
+      codec: Type.String(),
+      size: Type.Integer(),
+      durationMs: Type.Integer(),
+      sampleRate: Type.Integer(),
+      channels: Type.Integer(),
+    }),
+    outputs: Type.Array(ref<OutputView>('Output'), { description: 'Only outputs that exist in full' }),
+    waveform: Nullable(Type.Array(Type.Integer()), 'Peak levels 0..100 for drawing a waveform, once transcoded'),
+    createdAt: DateTime(),
+    updatedAt: DateTime(),
+  },
+  { $id: 'File', title: 'File' },
+);
+
+const FileRef = ref<FileView>('File');
+const fileParams = IdParams('File');
+const uploadRefusals =
+  'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file; 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
+
+export const listFilesSchema = {
+  summary: "List the caller's files",
+  response: { 200: json(Type.Object({ files: Type.Array(FileRef) }), 'Files'), 401: unauthenticated },
+};
+
+/**
+ * Documentation only: @fastify/multipart reads this body as a stream inside the handler (see
+ * upload.ts), so nothing is parsed before validation would run. The route turns validation off
+ * (validatorCompiler in api.ts); the multipart reader and the domain check the fields.
+ */
+export const uploadBody = {
+  content: {
+    'multipart/form-data': {
+      schema: Type.Object({
+        file: Type.String({ format: 'binary', contentMediaType: 'application/octet-stream' }),
+        name: Type.Optional(Type.String({ description: 'Display name; defaults to the file name' })),
+        presets: Type.Optional(Type.String({ description: 'Comma-separated preset ids; defaults to wav-44k-16,flac-cd,aac-256k' })),
+      }),
+    },
+  },
+};
+
+export const uploadFileSchema = {
+  summary: 'Upload an audio file and queue its transcode',
+  description: uploadRefusals,
+  body: uploadBody,
+  response: {
+    201: json(FileRef, 'Queued; Location names the new file'),
+    400: problem('malformed_multipart or upload_interrupted'),
+    401: unauthenticated,
+    403: readOnly,
+    413: problem('too_large or too_many_files'),
+    415: problem('Not multipart/form-data (not_multipart, unsupported_media_type)'),
+    422: problem('unsupported_media, input_too_long, output_too_large, too_many_channels, unknown_preset, empty_file or missing_file'),
+    507: problem('storage_full'),
+  },
+};
+
+export const getFileSchema = {
+  summary: 'One file with its outputs',
+  params: fileParams,
+  response: { 200: json(FileRef, 'File'), 401: unauthenticated, 404: notFound('file') },
+};
+
+export const deleteFileSchema = {
+  summary: 'Delete a file and its outputs',
+  params: fileParams,
+  response: { 204: empty('Deleted'), 401: unauthenticated, 403: readOnly, 404: notFound('file') },
+};
+
+export const cancelFileSchema = {
+  summary: 'Cancel a queued or running job',
+  params: fileParams,
+  response: { 200: json(FileRef, 'Canceled'), 401: unauthenticated, 403: readOnly, 404: notFound('file'), 409: problem('Not queued or running (not_cancelable)') },
+};
+
+export const retryFileSchema = {
+  summary: 'Retry a failed or canceled job',
+  params: fileParams,
+  response: { 200: json(FileRef, 'Queued again'), 401: unauthenticated, 403: readOnly, 404: notFound('file'), 409: problem('Not failed or canceled (not_retryable)') },
+};
+
+const audio = (description: string) => ({ description, content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } });
+
+export const outputSchema = {
+  summary: "An output's bytes; supports a single Range",
+  description: 'The Content-Type is the preset\'s MIME type (audio/flac, audio/mp4, …); Content-Disposition is attachment unless inline is given.',
+  params: Type.Object({ id: fileParams.properties.id, preset: Type.String({ maxLength: 64, description: 'Preset id' }) }),
+  querystring: Type.Object({ inline: Type.Optional(Type.String({ description: 'Any value: Content-Disposition inline (for players)' })) }),
+  response: {
+    200: audio('Whole output'),
+    206: audio('Partial content (Content-Range)'),
+    401: unauthenticated,
+    404: notFound('file or output'),
+    416: empty('Range not satisfiable'),
+  },
+};
