@@ -2,7 +2,8 @@
  * `npm run bench`: the service's transcode overhead against bare ffmpeg, its memory while a
  * 1 GiB upload streams in against a bare Node server, live-push latency and memory per idle
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
- * upload against multipart. Prints a table, then one JSON line.
+ * upload against multipart; a 1 GiB ZIP download against plain downloads. Prints a table,
+ * then one JSON line.
  * `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -19,10 +20,11 @@ import { transcodeBenchmark } from './transcode.ts';
 import { killLiveChildren } from './proc.ts';
 import { round } from './util.ts';
 import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
+import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -95,6 +97,12 @@ async function main(): Promise<void> {
       log(`resumable upload benchmark (load ${loadavg()}):`);
       const resumable = await resumableBenchmark(workDir, log);
       reports.push(() => (summary.resumable = reportResumable(resumable, log)));
+    }
+
+    if (suites.has('zip')) {
+      log(`ZIP download benchmark, ${ROUNDS} rounds (load ${loadavg()}):`);
+      const zip = await zipBenchmark(workDir, ROUNDS, log);
+      reports.push(() => (summary.zip = reportZip(zip, log)));
     }
 
     for (const report of reports) report();

@@ -6,6 +6,7 @@
 #   iproute2    with --test: network namespaces for the multi-host tests
 #   flac, mp3val, opus-tools, vorbis-tools, faad, mediainfo
 #               with --test: the media fidelity suite judges outputs with tools that are not ffmpeg
+#   unzip       with --test: an independent reader for the ZIP downloads
 set -euo pipefail
 
 need=()
@@ -14,7 +15,7 @@ if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
-  for tool in flac:flac metaflac:flac mp3val:mp3val opusinfo:opus-tools ogginfo:vorbis-tools faad:faad mediainfo:mediainfo; do
+  for tool in flac:flac metaflac:flac mp3val:mp3val opusinfo:opus-tools ogginfo:vorbis-tools faad:faad mediainfo:mediainfo unzip:unzip; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
   done
 fi

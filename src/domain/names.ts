@@ -4,6 +4,8 @@
  * overrides (they make "evil\u202Eexe.mp3" display as something else), cut on code points so an
  * emoji is never split in half, and a cut keeps the extension people recognise the file by.
  */
+import path from 'node:path';
+import { findPreset } from '../media/presets.ts';
 
 // C0/C1 controls, DEL, bidi embeddings/overrides/isolates and marks, the Arabic letter mark,
 // line/paragraph separators, BOM, and unpaired surrogates.
@@ -43,4 +45,13 @@ export function originalName(raw: string): string {
 function baseName(raw: string): string {
   const last = raw.split(/[/\\]/).pop() ?? '';
   return last === '.' || last === '..' ? '' : last;
+}
+
+/** "song.flac" from "song.wav"; "song-mp3-320k.mp3" when two chosen presets share an extension. */
+export function downloadName(originalFilename: string, presetId: string, chosen: readonly string[]): string {
+  const preset = findPreset(presetId);
+  const ext = preset?.extension ?? 'bin';
+  const stem = path.parse(originalFilename).name || 'audio';
+  const shared = chosen.filter((id) => findPreset(id)?.extension === ext).length > 1;
+  return shared ? `${stem}-${presetId}.${ext}` : `${stem}.${ext}`;
 }

@@ -26,7 +26,9 @@ const isRead = (request: FastifyRequest) => request.method === 'GET' || request.
  * likewise refused on anything but GET/HEAD. The token is looked up on every request (no cache),
  * so revoking or expiry takes effect at once on every web process.
  */
-export function requireApiUser(deps: Deps) {
+export function requireApiUser(deps: Deps, opts: { readsOnly?: boolean } = {}) {
+  // `readsOnly`: a POST that only reads (a ZIP of chosen files) is open to read-only tokens.
+  // It stays closed to a cookie alone: that rule is about cross-site requests, not permissions.
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     if (header) {
@@ -34,7 +36,7 @@ export function requireApiUser(deps: Deps) {
       const grant = match?.[1] ? await grantForToken(deps, match[1]) : undefined;
       const user = grant ? await deps.store.users.findById(grant.userId) : undefined;
       if (!grant || !user) throw new AppError('invalid_token', 401, 'The bearer token is missing, malformed, expired, revoked or unknown.');
-      if (grant.readOnly && !isRead(request)) {
+      if (grant.readOnly && !isRead(request) && !opts.readsOnly) {
         throw new AppError('read_only_token', 403, 'This token is read-only: it can only read (GET). Use a token with full access to change anything.');
       }
       request.userId = user.id;

@@ -1,19 +1,13 @@
-import path from 'node:path';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { downloadName } from '../domain/names.ts';
 import type { Deps } from '../domain/ports.ts';
 import { notFound } from '../errors.ts';
 import { findPreset } from '../media/presets.ts';
 import { interpretRange } from './range.ts';
 
-/** "song.flac" from "song.wav"; "song-mp3-320k.mp3" when two chosen presets share an extension. */
-export function downloadName(originalFilename: string, presetId: string, chosen: readonly string[]): string {
-  const preset = findPreset(presetId);
-  const ext = preset?.extension ?? 'bin';
-  const stem = path.parse(originalFilename).name || 'audio';
-  const shared = chosen.filter((id) => findPreset(id)?.extension === ext).length > 1;
-  return shared ? `${stem}-${presetId}.${ext}` : `${stem}.${ext}`;
-}
+// Archives name their entries the same way; the rule now lives with the other name rules.
+export { downloadName };
 
 /** Streams an output to its owner, honouring a single byte range (206) for players and resumes. */
 export async function sendOutput(

@@ -20,6 +20,7 @@ import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { notFound } from '../errors.ts';
@@ -147,6 +148,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(filePages(app));
   await server.register(notificationPages(app));
   await server.register(settingsPages(app));
+  await server.register(zipPages(app));
   await server.register(
     async (api) => {
       // First: the description is generated from the routes registered after it in this scope.
@@ -155,6 +157,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(eventRoutes(app));
       await api.register(webhookRoutes(app));
       await api.register(resumableUploadRoutes(app, app.resumable));
+      await api.register(zipApiRoutes(app));
     },
     { prefix: '/api/v1' },
   );
