@@ -6,7 +6,7 @@
 import { AppError, notFound } from '../errors.ts';
 import { archiveSegment, UniqueNames } from './archive-names.ts';
 import { downloadName } from './names.ts';
-import type { Deps, FileRow, OutputRow } from './ports.ts';
+import type { Deps, FileRecord, OutputRecord } from './ports.ts';
 
 /** The most files one request may bundle: a page or a script choosing more is a mistake. */
 export const MAX_ARCHIVE_FILES = 1000;
@@ -25,8 +25,8 @@ export interface ArchivePlan {
   items: ArchiveItem[];
 }
 
-function outputItems(file: FileRow, outputs: readonly OutputRow[], folder: string | undefined): ArchiveItem[] {
-  const chosen = JSON.parse(file.presets) as string[];
+function outputItems(file: FileRecord, outputs: readonly OutputRecord[], folder: string | undefined): ArchiveItem[] {
+  const chosen = file.presets;
   const names = new UniqueNames();
   return chosen.flatMap((presetId) => {
     const output = outputs.find((o) => o.file_id === file.id && o.preset_id === presetId);
@@ -71,7 +71,7 @@ export async function planSelectionArchive(deps: Pick<Deps, 'store'>, userId: st
   const ids = selectedIds(rawIds);
   const owned = new Map((await deps.store.files.listForUser(userId)).map((f) => [f.id, f]));
   const files = ids.map((id) => owned.get(id));
-  if (!files.every((f): f is FileRow => f !== undefined)) throw notFound('file');
+  if (!files.every((f): f is FileRecord => f !== undefined)) throw notFound('file');
   const outputs = await deps.store.outputs.listForFiles(ids);
   const folders = new UniqueNames();
   const items = files.flatMap((file) => {
