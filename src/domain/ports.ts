@@ -8,6 +8,7 @@ import type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow, WebhookD
 import type { EnqueueOptions, Job, JobPayload } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Media } from '../media/types.ts';
+import type { Metrics } from './metrics-port.ts';
 
 export type { FileRow, FileStatus, NotificationRow, OutputRow, UserRow, WebhookDeliveryRow, WebhookEndpointRow };
 
@@ -193,6 +194,8 @@ export interface Deps {
   push: PushHub;
   webhookSender: WebhookSender;
   log: Logger;
+  /** What an operator's metrics record (a no-op without METRICS_TOKEN). */
+  metrics: Metrics;
   now(): number;
   newId(): string;
 }

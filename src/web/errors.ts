@@ -47,7 +47,7 @@ export function errorHandler(deps: Deps) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(err, deps, request);
     if (appError.status >= 500) request.log.error({ err }, 'request failed');
-    if (request.url.startsWith('/api/')) {
+    if (request.url.startsWith('/api/') || request.url.split('?')[0] === '/metrics') {
       return reply
         .status(appError.status)
         .type('application/problem+json')
@@ -58,6 +58,8 @@ export function errorHandler(deps: Deps) {
           detail: appError.detail,
           code: appError.code,
           instance: request.url.split('?')[0],
+          // The same id is in the X-Request-Id header and on every log line of this request.
+          requestId: request.id,
           ...appError.extra,
         });
     }

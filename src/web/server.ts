@@ -27,6 +27,8 @@ import { registerOpenApi } from './openapi.ts';
 import { problemCodeKeyword } from './validation.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
 import { registerSafetyHooks } from './safety.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerRequestIdHeader, requestIdOf } from './request-id.ts';
 import { registerSlowBodyGuard } from './slow-body.ts';
 import { createThrottles } from './throttle.ts';
 import './types.ts';
@@ -69,6 +71,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     rewriteUrl: originFormOnly,
+    genReqId: requestIdOf,
     // A socket silent this long is closed (event streams send a heartbeat every 20 s).
     connectionTimeout: 120_000,
     ajv: {
@@ -87,6 +90,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.server.requestTimeout = 0;
+  registerRequestIdHeader(server);
   registerSafetyHooks(server);
   registerSlowBodyGuard(server, config.uploadIdleMs);
 
@@ -130,6 +134,8 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   });
 
   server.get('/healthz', () => ({ status: 'ok' }));
+  // After the error handler: a route takes the handler set when it is registered.
+  if (app.metrics && config.metricsToken) registerMetrics(server, app.metrics, config.metricsToken);
   server.get('/readyz', async (_request, reply) => {
     const checks = await app.ready();
     const ok = checks.database && checks.storage;
