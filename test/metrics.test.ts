@@ -21,7 +21,7 @@ function parseExposition(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/i.exec(line);
     assert.ok(m, `not a sample line: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, key = '', value = ''] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
@@ -126,9 +126,11 @@ describe('metrics with METRICS_TOKEN', () => {
     });
     await waitFor('both webhook attempts', async () => (received.length >= 2 ? true : undefined));
 
-    const { text, samples } = await waitFor('the webhook counters', async () => {
+    // The job is counted once its handler returns, a moment after the file says completed.
+    const { text, samples } = await waitFor('the job and webhook counters', async () => {
       const s = await scrape(srv);
-      return valueOf(s.samples, 'reprise_webhook_deliveries_total') >= 2 ? s : undefined;
+      const counted = valueOf(s.samples, 'reprise_webhook_deliveries_total') >= 2 && valueOf(s.samples, 'reprise_job_duration_seconds_count') >= 1;
+      return counted ? s : undefined;
     });
     assert.ok(valueOf(samples, 'reprise_jobs_completed_total', { preset: 'mp3-128k' }) >= 1);
     assert.ok(valueOf(samples, 'reprise_jobs_completed_total', { preset: 'flac-cd' }) >= 1);
@@ -168,12 +170,22 @@ describe('metrics with METRICS_TOKEN', () => {
     await waitFor('the stream to be counted closed', async () => ((await open()) === before ? true : undefined));
   });
 
-  it('shows worker heartbeats where the queue keeps them for idle workers (graphile-worker)', { skip: !process.env.DATABASE_URL && 'the embedded queue stamps heartbeats on running jobs only' }, async () => {
-    const { samples } = await waitFor('a heartbeat', async () => {
+  it('shows a running job by preset and its worker\'s heartbeat, read from the database at scrape time', async () => {
+    const up = await alice.upload(await fixtures.longWav(), { presets: 'aac-256k,mp3-320k' });
+    assert.equal(up.status, 201);
+    const { samples } = await waitFor('the job to be seen running', async () => {
       const s = await scrape(srv);
-      return find(s.samples, 'reprise_worker_heartbeat_age_seconds').length > 0 ? s : undefined;
+      return valueOf(s.samples, 'reprise_jobs_running', { preset: 'aac-256k' }) === 1 ? s : undefined;
     });
-    for (const beat of find(samples, 'reprise_worker_heartbeat_age_seconds')) assert.ok(beat.value >= 0 && beat.value < 60);
+    assert.equal(valueOf(samples, 'reprise_jobs_running', { preset: 'mp3-320k' }), 1);
+    assert.equal(find(samples, 'reprise_jobs_running', { preset: 'flac-cd' }).length, 0);
+    // Both queues keep a heartbeat for a worker holding a job (graphile-worker for idle ones too).
+    const beats = find(samples, 'reprise_worker_heartbeat_age_seconds');
+    assert.ok(beats.length >= 1, 'a heartbeat series');
+    for (const beat of beats) assert.ok(beat.value >= 0 && beat.value < 60, `heartbeat age ${beat.value}`);
+    // It may finish first; either way it leaves the gauge.
+    assert.ok((await alice.request('POST', `/files/${up.body.id}/cancel`)).status < 500);
+    await waitFor('the canceled job to leave the gauge', async () => (valueOf((await scrape(srv)).samples, 'reprise_jobs_running') === 0 ? true : undefined));
   });
 
   it('is not part of the API description', async () => {
