@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ApiClient } from './helpers/clients.ts';
 import { fixtures } from './helpers/audio.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { createLogger } from '../src/log.ts';
+import { createMetricsServer } from '../src/web/metrics-server.ts';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -248,6 +250,38 @@ describe('request ids', () => {
       assert.equal(status, 200, answer.slice(0, 200));
       assert.match(headerOf(answer, 'x-request-id') ?? '', UUID);
       assert.ok(!answer.includes('Set-Cookie: x=1') && !answer.includes('aaaaaaaaaa') && !answer.includes('<script>'));
+    }
+  });
+});
+
+describe('a worker process with METRICS_TOKEN', () => {
+  let srv: TestServer;
+  let base = '';
+  let close = async () => {};
+  before(async () => {
+    srv = await startServer({ METRICS_TOKEN: TOKEN, WORKER_CONCURRENCY: '0' });
+    assert.ok(srv.app.metrics);
+    // What `reprise worker` starts on PORT: the same exporter, no pages and no API.
+    const server = await createMetricsServer(srv.app.metrics, srv.app.deps.config, createLogger('silent'));
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const address = server.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    close = () => server.close();
+  });
+  after(async () => {
+    await close();
+    await srv.close();
+  });
+
+  it('serves /metrics with the token, 401 without, and 404 problem+json elsewhere', async () => {
+    const ok = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(ok.status, 200);
+    assert.ok(parseExposition(await ok.text()).some((s) => s.name === 'reprise_upload_bytes_total'));
+    for (const [url, status] of [['/metrics', 401], ['/api/v1/files', 404]] as const) {
+      const res = await fetch(`${base}${url}`);
+      assert.equal(res.status, status);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal(((await res.json()) as { requestId: string }).requestId, res.headers.get('x-request-id'));
     }
   });
 });
