@@ -2,8 +2,8 @@
  * `npm run bench`: the service's transcode overhead against bare ffmpeg, its memory while a
  * 1 GiB upload streams in against a bare Node server, live-push latency and memory per idle
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
- * upload against multipart; a 1 GiB ZIP download against plain downloads. Prints a table,
- * then one JSON line.
+ * upload against multipart; a 1 GiB ZIP download against plain downloads; the metrics hooks'
+ * cost per request. Prints a table, then one JSON line.
  * `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureInputWav } from './input.ts';
 import { liveBenchmark } from './live.ts';
+import { metricsBenchmark, reportMetrics } from './metrics.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
 import { reportResumable, resumableBenchmark } from './resumable.ts';
@@ -24,7 +25,7 @@ import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -103,6 +104,12 @@ async function main(): Promise<void> {
       log(`ZIP download benchmark, ${ROUNDS} rounds (load ${loadavg()}):`);
       const zip = await zipBenchmark(workDir, ROUNDS, log);
       reports.push(() => (summary.zip = reportZip(zip, log)));
+    }
+
+    if (suites.has('metrics')) {
+      log(`metrics hooks benchmark (load ${loadavg()}):`);
+      const metrics = await metricsBenchmark(log);
+      reports.push(() => (summary.metrics = reportMetrics(metrics, log)));
     }
 
     for (const report of reports) report();

@@ -21,11 +21,16 @@ import { createMemoryPushHub } from './push/memory.ts';
 import { createPgPushHub } from './push/pg-notify.ts';
 import { dispatcher, unhandledNames, type RunJob } from './jobs/handlers.ts';
 import { jobHandlers } from './jobs/registry.ts';
+import { measuredRun } from './jobs/measured.ts';
+import { noopMetrics } from './domain/metrics-port.ts';
+import { createPrometheusExporter, type MetricsExporter } from './metrics/prometheus.ts';
+import { databaseReadings } from './metrics/readings.ts';
 import { createEmbeddedQueue, type WorkerPool } from './queue/embedded.ts';
 import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
+import { measuredSender } from './webhooks/measured-sender.ts';
 import { RESUMABLE_EXPIRY_MS, resumableBackend, type ResumableBackend } from './uploads/resumable-store.ts';
 
 export interface App {
@@ -34,6 +39,8 @@ export interface App {
   db: Kysely<Database>;
   /** Where unfinished resumable (tus) uploads live. */
   resumable: ResumableBackend;
+  /** Prometheus metrics of this process; absent without METRICS_TOKEN. */
+  metrics: MetricsExporter | undefined;
   /** Database and storage reachable: what /readyz reports. */
   ready(): Promise<{ database: boolean; storage: boolean }>;
   /** Hourly: forget expired sessions and events too old to replay. Returns a stop function. */
@@ -117,14 +124,19 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     checkStorage = () => mkdir(root, { recursive: true }).then(() => access(root));
   }
 
+  // Without a token nobody can read metrics, so none are kept: no hooks, no cost.
+  const exporter = config.metricsToken ? createPrometheusExporter(databaseReadings(db, config.databaseUrl ? 'graphile' : 'embedded')) : undefined;
+  const metrics = exporter?.port ?? noopMetrics;
+  const sender = createWebhookSender({ allowPrivate: config.webhooks.allowPrivate });
   const deps: Deps = {
     config,
     store,
     blobs,
     media: createFfmpegMedia(config),
     push,
-    webhookSender: createWebhookSender({ allowPrivate: config.webhooks.allowPrivate }),
+    webhookSender: exporter ? measuredSender(sender, metrics) : sender,
     log,
+    metrics,
     now: () => Date.now(),
     newId: () => randomUUID(),
   };
@@ -146,6 +158,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   return {
     deps,
     resumable,
+    metrics: exporter,
     accountDeps: { ...deps, hasher: argon2Hasher },
     db,
     async ready() {
@@ -176,7 +189,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       }
       // Deliveries get slots of their own: a slow receiver never holds a transcode slot, and a
       // long transcode never delays a delivery.
-      const run = dispatcher(handlers);
+      const run = measuredRun(dispatcher(handlers), metrics);
       const pools = [await startPool(concurrency, run, ['transcode'])];
       if (config.webhooks.concurrency > 0) pools.push(await startPool(config.webhooks.concurrency, run, ['webhook.deliver']));
       return {

@@ -9,6 +9,7 @@ import { signUp } from './domain/accounts.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { createServer } from './web/server.ts';
+import { createMetricsServer } from './web/metrics-server.ts';
 
 const HELP = `reprise — self-hosted audio transcoding
 
@@ -77,12 +78,16 @@ async function serve(config: Config, withHttp: boolean): Promise<void> {
   const stopHousekeeping = app.startHousekeeping();
   const pool = await app.startWorkers(config.workerConcurrency);
   const server = withHttp ? await createServer(app, await sessionSecret(config)) : undefined;
+  // A worker has no pages or API, but with METRICS_TOKEN it serves its own /metrics on PORT.
+  const metricsServer = !server && app.metrics ? await createMetricsServer(app.metrics, config, log) : undefined;
   if (server) await server.listen({ port: config.port, host: config.host });
+  else if (metricsServer) await metricsServer.listen({ port: config.port, host: config.host });
   else log.info({ concurrency: config.workerConcurrency }, 'worker running (no HTTP)');
   onShutdown(async () => {
     log.info('shutting down');
     stopHousekeeping();
     await server?.close();
+    await metricsServer?.close();
     // Running jobs get a grace period, then are handed back to the queue for the next start.
     await pool?.stop(10_000);
     await app.close();

@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import type { JobPayload } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Media } from '../media/types.ts';
+import type { Metrics } from './metrics-port.ts';
 import type { PushHub } from './push-ports.ts';
 import type { Store } from './store-ports.ts';
 
@@ -64,6 +65,8 @@ export interface Deps {
   push: PushHub;
   webhookSender: WebhookSender;
   log: Logger;
+  /** What an operator's metrics record (a no-op without METRICS_TOKEN). */
+  metrics: Metrics;
   now(): number;
   newId(): string;
 }

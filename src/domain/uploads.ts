@@ -27,10 +27,12 @@ export function parsePresetIds(raw: unknown): string[] {
 }
 
 /** Stores an upload under a fresh file id with `write`; on failure nothing is kept. */
-async function storeInput(deps: Pick<Deps, 'blobs' | 'newId'>, write: (key: string) => Promise<number>) {
+async function storeInput(deps: Pick<Deps, 'blobs' | 'newId' | 'metrics'>, write: (key: string) => Promise<number>) {
   const fileId = deps.newId();
   try {
-    return { fileId, size: await write(inputKey(fileId)) };
+    const size = await write(inputKey(fileId));
+    deps.metrics.uploadBytes(size);
+    return { fileId, size };
   } catch (err) {
     await discard(deps, fileId);
     throw fromSystemError(err) ?? err;
@@ -38,14 +40,14 @@ async function storeInput(deps: Pick<Deps, 'blobs' | 'newId'>, write: (key: stri
 }
 
 /** Streams an upload body to storage. The caller owns cleanup after it returns. */
-export const storeUploadBody = (deps: Pick<Deps, 'blobs' | 'newId'>, body: Readable) =>
+export const storeUploadBody = (deps: Pick<Deps, 'blobs' | 'newId' | 'metrics'>, body: Readable) =>
   storeInput(deps, (key) => deps.blobs.put(key, body));
 
 /**
  * Moves a finished upload that is already a local file into storage: a rename on the same disk,
  * a streamed upload to a bucket. The caller owns cleanup after it returns.
  */
-export const storeUploadFile = (deps: Pick<Deps, 'blobs' | 'newId'>, filePath: string) =>
+export const storeUploadFile = (deps: Pick<Deps, 'blobs' | 'newId' | 'metrics'>, filePath: string) =>
   storeInput(deps, (key) => deps.blobs.putFile(key, filePath));
 
 /** Probe fields of a file whose probe is still to come (remote storage). */

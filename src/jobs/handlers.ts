@@ -5,6 +5,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** How many times this job has been started, this one included. */
   attempt: number;
+  /** When the job became runnable (epoch ms), where the queue knows: the start of its queue wait. */
+  runnableSince?: number;
 }
 
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: JobContext) => Promise<unknown>;

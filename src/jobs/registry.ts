@@ -1,12 +1,12 @@
 import type { Deps } from '../domain/ports.ts';
-import { runTranscodeJob } from '../domain/transcode.ts';
 import { deliverWebhook } from '../domain/webhook-delivery.ts';
 import type { JobHandlers } from './handlers.ts';
+import { measuredTranscode } from './measured.ts';
 
 /** What runs each job. Adding a name to definitions.ts without a line here does not compile. */
 export function jobHandlers(deps: Deps): JobHandlers {
   return {
-    transcode: (payload, ctx) => runTranscodeJob(deps, payload, { signal: ctx.signal }),
+    transcode: (payload, ctx) => measuredTranscode(deps, payload, ctx),
     'webhook.deliver': (payload) => deliverWebhook(deps, payload),
   };
 }

@@ -99,7 +99,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
           return;
         }
         jobLog.info({ attempt: row.attempts, payload: job.payload }, 'job started');
-        const outcome = await runJob(job.name, job.payload, { signal: abort.signal, attempt: row.attempts });
+        const outcome = await runJob(job.name, job.payload, { signal: abort.signal, attempt: row.attempts, runnableSince: row.run_at });
         await table.remove(row.id);
         jobLog.info({ outcome }, 'job finished');
       } catch (err) {

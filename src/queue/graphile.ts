@@ -60,11 +60,11 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
       taskList: Object.fromEntries(
         names.map((name) => [
           name,
-          async (payload: unknown, helpers: { job: { id: string; attempts: number }; abortSignal?: AbortSignal }) => {
+          async (payload: unknown, helpers: { job: { id: string; attempts: number; run_at: Date }; abortSignal?: AbortSignal }) => {
             const jobLog = log.child({ jobId: helpers.job.id, job: name, workerId: poolId, attempt: helpers.job.attempts });
             jobLog.info({ payload }, 'job started');
             try {
-              const outcome = await runJob(name, payload, { signal: helpers.abortSignal ?? new AbortController().signal, attempt: helpers.job.attempts });
+              const outcome = await runJob(name, payload, { signal: helpers.abortSignal ?? new AbortController().signal, attempt: helpers.job.attempts, runnableSince: helpers.job.run_at.getTime() });
               jobLog.info({ outcome }, 'job finished');
             } catch (err) {
               // Retrying cannot make a malformed job valid: complete it, loudly.

@@ -1,5 +1,6 @@
 import type { AccountDeps } from '../domain/accounts.ts';
 import type { Deps } from '../domain/ports.ts';
+import type { MetricsExporter } from '../metrics/prometheus.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 
 /** What the web layer needs from the composition root, and nothing more. */
@@ -8,6 +9,8 @@ export interface WebContext {
   accountDeps: AccountDeps;
   /** Where unfinished resumable uploads live. */
   resumable: ResumableBackend;
+  /** Prometheus metrics; absent without METRICS_TOKEN (then /metrics is 404). */
+  metrics: MetricsExporter | undefined;
   /** Database and storage reachable: what /readyz reports. */
   ready(): Promise<{ database: boolean; storage: boolean }>;
 }

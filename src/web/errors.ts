@@ -47,20 +47,27 @@ export function errorHandler(deps: Deps) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(err, deps, request);
     if (appError.status >= 500) request.log.error({ err }, 'request failed');
-    if (request.url.startsWith('/api/')) {
-      return reply
-        .status(appError.status)
-        .type('application/problem+json')
-        .send({
-          type: 'about:blank',
-          title: titleFor(appError.status),
-          status: appError.status,
-          detail: appError.detail,
-          code: appError.code,
-          instance: request.url.split('?')[0],
-          ...appError.extra,
-        });
+    if (request.url.startsWith('/api/') || request.url.split('?')[0] === '/metrics') {
+      return sendProblem(request, reply, appError);
     }
     return renderPage(deps, request, reply, 'error', { title: titleFor(appError.status), error: appError }, appError.status);
   };
+}
+
+/** An AppError as problem+json (RFC 9457), naming the request. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, appError: AppError) {
+  return reply
+    .status(appError.status)
+    .type('application/problem+json')
+    .send({
+      type: 'about:blank',
+      title: titleFor(appError.status),
+      status: appError.status,
+      detail: appError.detail,
+      code: appError.code,
+      instance: request.url.split('?')[0],
+      // The same id is in the X-Request-Id header and on every log line of this request.
+      requestId: request.id,
+      ...appError.extra,
+    });
 }

@@ -8,6 +8,7 @@ import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../doma
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 import { requireApiUser } from './auth.ts';
+import { requestIdOfRaw } from './request-id.ts';
 import {
   appendUploadSchema, createUploadSchema, readUploadSchema, terminateUploadSchema, uploadOffsetSchema, uploadOptionsSchema,
 } from './schemas/uploads.ts';
@@ -18,21 +19,23 @@ const PATH = `/api/v1${RELATIVE_PATH}`;
 /** Who each request authenticated as, keyed by Node's request, which tus's hooks can reach. */
 const authenticatedUser = new WeakMap<IncomingMessage, string>();
 type TusRequest = { runtime?: { node?: { req?: IncomingMessage } } };
+const rawOf = (req: unknown) => (req as TusRequest).runtime?.node?.req;
 const userOf = (req: unknown) => {
-  const raw = (req as TusRequest).runtime?.node?.req;
+  const raw = rawOf(req);
   return (raw && authenticatedUser.get(raw)) ?? '';
 };
 const MAX_OPEN_UPLOADS = 5;
 const uploadIdPattern = /^[0-9a-f]{32}$/;
 
 /** tus hooks answer errors as {status_code, body}; ours carry a problem+json body. */
-const tusError = (status: number, code: string, detail: string) => ({
+const tusError = (req: unknown, status: number, code: string, detail: string) => ({
   status_code: status,
-  body: JSON.stringify({ type: 'about:blank', title: titleFor(status), status, detail, code }),
+  body: JSON.stringify({ type: 'about:blank', title: titleFor(status), status, detail, code, requestId: requestIdOfRaw(rawOf(req)) }),
 });
 
 /** Turns a finished tus upload into a file: the same probe → row → job path as multipart. */
-async function finish(deps: Deps, backend: ResumableBackend, userId: string, upload: Upload) {
+async function finish(deps: Deps, backend: ResumableBackend, req: unknown, upload: Upload) {
+  const userId = userOf(req);
   const meta = upload.metadata ?? {};
   try {
     // A finished upload on this disk is moved into storage, not read and written again.
@@ -49,9 +52,9 @@ async function finish(deps: Deps, backend: ResumableBackend, userId: string, upl
       throw err;
     }
   } catch (err) {
-    if (err instanceof AppError) throw tusError(err.status, err.code, err.detail);
+    if (err instanceof AppError) throw tusError(req, err.status, err.code, err.detail);
     deps.log.error({ err, uploadId: upload.id }, 'finishing a resumable upload failed');
-    throw tusError(500, 'internal', 'Something went wrong on our side. It has been logged.');
+    throw tusError(req, 500, 'internal', 'Something went wrong on our side. It has been logged.');
   } finally {
     await deps.store.resumableUploads.remove(upload.id);
     await backend.forget(upload.id).catch((err: unknown) => deps.log.warn({ err, uploadId: upload.id }, 'could not remove a finished upload'));
@@ -70,20 +73,20 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
     // Every request about an existing upload must come from its owner; anyone else sees nothing.
     async onIncomingRequest(req, id) {
       if (req.method === 'POST') return;
-      if ((await deps.store.resumableUploads.ownerOf(id)) !== userOf(req)) throw tusError(404, 'not_found', 'No such upload.');
+      if ((await deps.store.resumableUploads.ownerOf(id)) !== userOf(req)) throw tusError(req, 404, 'not_found', 'No such upload.');
     },
     async onUploadCreate(req, upload) {
       const userId = userOf(req);
-      if (!userId) throw tusError(401, 'unauthenticated', 'Sign in, or send an API token.');
+      if (!userId) throw tusError(req, 401, 'unauthenticated', 'Sign in, or send an API token.');
       const filename = upload.metadata?.filename;
-      if (!filename) throw tusError(400, 'missing_filename', 'Upload-Metadata must carry a filename.');
+      if (!filename) throw tusError(req, 400, 'missing_filename', 'Upload-Metadata must carry a filename.');
       if ((await deps.store.resumableUploads.countForUser(userId)) >= MAX_OPEN_UPLOADS) {
-        throw tusError(429, 'too_many_uploads', `At most ${MAX_OPEN_UPLOADS} unfinished uploads at once: finish or delete one first.`);
+        throw tusError(req, 429, 'too_many_uploads', `At most ${MAX_OPEN_UPLOADS} unfinished uploads at once: finish or delete one first.`);
       }
       await deps.store.resumableUploads.insert({ id: upload.id, user_id: userId, size: upload.size ?? null, created_at: deps.now() });
       return {};
     },
-    onUploadFinish: (req, upload) => finish(deps, backend, userOf(req), upload),
+    onUploadFinish: (req, upload) => finish(deps, backend, req, upload),
     // tus answers storage failures with a bare 500; keep what went wrong in our log.
     onResponseError(_req, err) {
       if (err instanceof Error) deps.log.error({ err }, 'resumable upload request failed');

@@ -29,6 +29,8 @@ import { registerOpenApi } from './openapi.ts';
 import { problemCodeKeyword } from './validation.ts';
 import { JSON_BODY_LIMIT } from './limits.ts';
 import { registerSafetyHooks } from './safety.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerRequestIdHeader, requestIdOf } from './request-id.ts';
 import { registerSlowBodyGuard } from './slow-body.ts';
 import { createThrottles } from './throttle.ts';
 import './types.ts';
@@ -71,6 +73,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     rewriteUrl: originFormOnly,
+    genReqId: requestIdOf,
     // Header sections must arrive promptly; bodies are watched by the slow-body guard instead,
     // because a 2 GiB upload may rightly take an hour while a trickle must not. Node checks
     // these timeouts every connectionsCheckingInterval (30 s by default, which would let a
@@ -96,6 +99,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     socket.on('error', () => undefined);
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
+  registerRequestIdHeader(server);
   registerSafetyHooks(server);
   registerSlowBodyGuard(server, config.uploadIdleMs);
 
@@ -139,6 +143,8 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   });
 
   server.get('/healthz', () => ({ status: 'ok' }));
+  // After the error handler: a route takes the handler set when it is registered.
+  if (app.metrics && config.metricsToken) registerMetrics(server, app.metrics, config.metricsToken);
   server.get('/readyz', async (_request, reply) => {
     const checks = await app.ready();
     const ok = checks.database && checks.storage;

@@ -75,10 +75,12 @@ export function eventRoutes(app: WebContext) {
         );
       }, deps.config.eventHeartbeatMs);
       open.add(raw);
+      deps.metrics.eventStreams(1);
       let closed = false;
       const close = () => {
         if (closed) return;
         closed = true;
+        deps.metrics.eventStreams(-1);
         const left = (perUser.get(userId) ?? 1) - 1;
         if (left > 0) perUser.set(userId, left);
         else perUser.delete(userId);

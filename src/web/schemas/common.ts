@@ -31,6 +31,7 @@ export const ProblemSchema = Type.Object(
     detail: Type.String(),
     code: Type.String({ description: 'Stable machine-readable reason, e.g. not_found, invalid_token, too_large' }),
     instance: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String({ description: 'This request\'s id, also in the X-Request-Id header and the server\'s log' })),
     field: Type.Optional(Type.String({ description: 'The request field that was refused, for schema validation errors' })),
   },
   { $id: 'Problem', title: 'Problem', description: 'Problem details (RFC 9457)', additionalProperties: true },
