@@ -4,6 +4,7 @@
 #   chromium    with --test: the browser the page tests drive
 #   postgresql  with --test: the scale-out tests start throwaway clusters of their own
 #   iproute2    with --test: network namespaces for the multi-host tests
+#   loudgain    with --test: libebur128's meter, which checks normalized outputs independently
 set -euo pipefail
 
 need=()
@@ -12,6 +13,7 @@ if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
+  command -v loudgain >/dev/null 2>&1 || need+=(loudgain)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

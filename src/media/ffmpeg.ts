@@ -1,8 +1,9 @@
 import { WAVEFORM_BARS } from './waveform.ts';
 import { probeArgs, transcodeArgs } from './ffmpeg-args.ts';
 import { peaksFromFile } from './peaks-file.ts';
-import { ProgressParser } from './progress.ts';
-import { RunGuard } from './run-guard.ts';
+import { runTracked } from './ffmpeg-run.ts';
+import { gainFilters, parseMeterSummary } from './loudness.ts';
+import { analyzeLoudness } from './loudness-run.ts';
 import { spawnTied } from './spawn.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
 import { MediaError, type Media, type TranscodeRequest } from './types.ts';
@@ -49,14 +50,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
-/** The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. */
-export function summarizeStderr(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').replace(/(file:)?\/[^\s:'"]+/g, 'the file').trim())
-    .filter(Boolean);
-  return (lines[lines.length - 1] ?? 'ffmpeg failed').slice(0, 300);
-}
+export { summarizeStderr } from './ffmpeg-run.ts';
 
 export function createFfmpegMedia(opts: FfmpegOptions): Media {
   return {
@@ -81,53 +75,23 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       return peaksFromFile(peaksPath, WAVEFORM_BARS);
     },
 
-    transcode(req: TranscodeRequest) {
-      return new Promise<{ durationMs: number }>((resolve, reject) => {
-        if (req.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
-        const args = transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath);
-        const child = spawnTied(opts.ffmpegPath, args);
-        let stderr = '';
-        let failure: MediaError | undefined;
-        const parser = new ProgressParser(req.input.durationMs, req.onProgress);
-        const written = req.outputs.map((o) => o.path).concat(req.peaksPath ?? []);
-        const guard = new RunGuard(req.limits, written, req.input.durationMs);
-
-        const kill = (why: MediaError) => {
-          failure ??= why;
-          child.kill('SIGKILL');
-        };
-        // ffmpeg can hang without a word; no progress line for stallTimeoutMs ends the job.
-        const stalled = new MediaError('stalled', `ffmpeg made no progress for ${Math.round(opts.stallTimeoutMs / 1000)} s and was stopped.`);
-        let watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
-        const onAbort = () => kill(new MediaError('canceled', 'Canceled.'));
-        req.signal.addEventListener('abort', onAbort, { once: true });
-
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          clearTimeout(watchdog);
-          watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
-          parser.push(chunk);
-          // Progress arrives twice a second: the moment to check length and bytes against the limits.
-          const tooLong = guard.checkTime(parser.outTimeMs);
-          if (tooLong) return kill(tooLong);
-          guard.checkBytes().then(
-            (tooLarge) => tooLarge && kill(tooLarge),
-            () => kill(new MediaError('failed', 'The size of the outputs could not be measured.')),
-          );
-        });
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
-        child.on('error', (err) => kill(new MediaError('failed', `could not start ffmpeg: ${err.message}`)));
-        child.on('close', (code) => {
-          clearTimeout(watchdog);
-          req.signal.removeEventListener('abort', onAbort);
-          if (failure) return reject(failure);
-          if (code !== 0) return reject(new MediaError('failed', summarizeStderr(stderr)));
-          // A run shorter than one progress interval was never measured: do it once at the end.
-          guard.checkFinal(parser.outTimeMs).then(
-            (over) => (over ? reject(over) : resolve({ durationMs: Math.round(parser.outTimeMs) })),
-            reject,
-          );
-        });
+    async transcode(req: TranscodeRequest) {
+      const gain = req.loudness ? gainFilters(req.loudness) : undefined;
+      const { durationMs, stderr } = await runTracked({
+        ...opts,
+        args: transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath, gain),
+        claimedMs: req.input.durationMs,
+        written: req.outputs.map((o) => o.path).concat(req.peaksPath ?? []),
+        signal: req.signal,
+        limits: req.limits,
+        onProgress: req.onProgress,
       });
+      if (!req.loudness) return { durationMs };
+      const loudnessAfter = parseMeterSummary(stderr);
+      if (!loudnessAfter) throw new MediaError('failed', 'The loudness of the normalized audio could not be measured.');
+      return { durationMs, loudnessAfter };
     },
+
+    analyzeLoudness: (req) => analyzeLoudness(opts, req),
   };
 }
