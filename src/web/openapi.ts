@@ -1,3 +1,4 @@
+import { loudnessFileSchema, loudnessUploadFields } from './openapi-loudness.ts';
 import { webhookPaths, webhookSchemas } from './openapi-webhooks.ts';
 /** The API described for programs: served at /api/v1/openapi.json. Keep it in step with api.ts. */
 const problem = { $ref: '#/components/responses/Problem' };
@@ -53,7 +54,7 @@ export function openApiDocument() {
         post: {
           summary: 'Upload an audio file and queue its transcode',
           description:
-            'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file; 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.',
+            'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, invalid_loudness (with `field`: the loudness field at fault); 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.',
           requestBody: {
             required: true,
             content: {
@@ -65,6 +66,7 @@ export function openApiDocument() {
                     file: { type: 'string', format: 'binary' },
                     name: { type: 'string', description: 'Display name; defaults to the file name' },
                     presets: { type: 'string', description: 'Comma-separated preset ids; defaults to wav-44k-16,flac-cd,aac-256k' },
+                    ...loudnessUploadFields,
                   },
                 },
               },
@@ -110,7 +112,7 @@ export function openApiDocument() {
         post: {
           summary: 'Start a resumable upload (tus 1.0 creation; creation-with-upload accepted)',
           description:
-            'tus 1.0 (https://tus.io/protocols/resumable-upload): Tus-Resumable: 1.0.0, Upload-Length, Upload-Metadata with filename (required), name, presets (comma-separated). Then PATCH /uploads/{id} with Upload-Offset and application/offset+octet-stream bodies; HEAD for the offset; DELETE to terminate. The request that completes the upload answers with Reprise-File-Id (the new file) or the problem+json of a refusal (same reasons as POST /files). At most 5 unfinished uploads per user; they expire after 24 h.',
+            'tus 1.0 (https://tus.io/protocols/resumable-upload): Tus-Resumable: 1.0.0, Upload-Length, Upload-Metadata with filename (required), name, presets (comma-separated), loudness, loudnessI, loudnessTP, loudnessLRA (as the POST /files fields; a bad one is refused at creation). Then PATCH /uploads/{id} with Upload-Offset and application/offset+octet-stream bodies; HEAD for the offset; DELETE to terminate. The request that completes the upload answers with Reprise-File-Id (the new file) or the problem+json of a refusal (same reasons as POST /files). At most 5 unfinished uploads per user; they expire after 24 h.',
           responses: { 201: { description: 'Created; Location is the upload URL' }, 400: problem, 401: problem, 413: problem, 429: problem },
         },
       },
@@ -159,6 +161,7 @@ export function openApiDocument() {
             presets: { type: 'array', items: { type: 'string' } },
             input: { type: 'object', properties: { format: { type: 'string' }, codec: { type: 'string' }, size: { type: 'integer' }, durationMs: { type: 'integer' }, sampleRate: { type: 'integer' }, channels: { type: 'integer' } } },
             outputs: { type: 'array', items: ref('Output'), description: 'Only outputs that exist in full' },
+            loudness: loudnessFileSchema,
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
           },
