@@ -2,8 +2,9 @@
  * `npm run bench`: the service's transcode overhead against bare ffmpeg, its memory while a
  * 1 GiB upload streams in against a bare Node server, live-push latency and memory per idle
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
- * upload against multipart. Prints a table, then one JSON line.
- * `npm run bench -- webhooks resumable` runs only the suites named.
+ * upload against multipart, and job wall time with loudness normalization against without.
+ * Prints a table, then one JSON line.
+ * `npm run bench -- webhooks resumable` runs only the suites named (`npm run bench -- loudness`).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureInputWav } from './input.ts';
 import { liveBenchmark } from './live.ts';
+import { loudnessBenchmark, reportLoudness } from './loudness.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
 import { reportResumable, resumableBenchmark } from './resumable.ts';
@@ -22,7 +24,7 @@ import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'loudness'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -95,6 +97,13 @@ async function main(): Promise<void> {
       log(`resumable upload benchmark (load ${loadavg()}):`);
       const resumable = await resumableBenchmark(workDir, log);
       reports.push(() => (summary.resumable = reportResumable(resumable, log)));
+    }
+
+    if (suites.has('loudness')) {
+      const input = await ensureInputWav();
+      log(`loudness benchmark, ${ROUNDS} rounds of off, podcast, streaming, broadcast (order rotated), input ${input} (load ${loadavg()}):`);
+      const loudness = await loudnessBenchmark(input, workDir, ROUNDS, log);
+      reports.push(() => (summary.loudness = reportLoudness(loudness, log)));
     }
 
     for (const report of reports) report();

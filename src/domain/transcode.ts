@@ -3,7 +3,7 @@ import path from 'node:path';
 import { checkInputLimits } from '../media/limits.ts';
 import { findPreset, type Preset } from '../media/presets.ts';
 import { roundMeasurement } from '../media/loudness.ts';
-import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult } from '../media/types.ts';
+import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult, type TranscodeResult } from '../media/types.ts';
 import type { LoudnessOption, LoudnessReport } from './loudness.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
@@ -51,7 +51,7 @@ export async function runTranscodeJob(
   try {
     const presets = (JSON.parse(file.presets) as string[]).flatMap((id) => findPreset(id) ?? []);
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
-    let written: Awaited<ReturnType<Deps['media']['transcode']>> = { durationMs: 0 };
+    let written: TranscodeResult = { durationMs: 0 };
     let analysis: LoudnessAnalysis | undefined;
     const input = await deps.blobs.openLocal(file.input_key, scratch);
     try {
