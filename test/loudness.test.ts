@@ -5,6 +5,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Upload } from 'tus-js-client';
 import { readFile } from 'node:fs/promises';
+import { Migrator, sql } from 'kysely';
+import { migrationProvider, migrations } from '../src/db/migrations.ts';
+import { openPostgres } from '../src/db/postgres.ts';
+import { openSqlite } from '../src/db/sqlite.ts';
+import { createStore } from '../src/db/store.ts';
+import { getFile } from '../src/domain/files.ts';
+import { freshBackendEnv } from './helpers/backends.ts';
 import { ffprobe } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { checkOutput, loudnessFixtures, loudnessPresets, meterFile } from './helpers/loudness.ts';
@@ -160,5 +167,30 @@ describe('loudness normalization through the service', () => {
     assert.match(html, /data-loudness-method="(linear|limiter)"/);
     assert.match(html, /Before<\/th><td>-?\d+\.\d LUFS<\/td><td>-?\d+\.\d dBTP<\/td><td>\d+\.\d LU/);
     assert.match(html, /After<\/th><td>-2[23]\.\d LUFS/);
+  });
+});
+
+describe('files made before loudness existed', () => {
+  it('read as "off, no report" after the migration, on this backend', async () => {
+    const env = await freshBackendEnv();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-loudness-migration-'));
+    const pg = env.DATABASE_URL ? openPostgres(env.DATABASE_URL, 2) : undefined;
+    const db = pg?.db ?? openSqlite(path.join(dir, 'old.sqlite'));
+    try {
+      const names = Object.keys(migrations);
+      const previous = names[names.indexOf('0008_loudness') - 1];
+      assert.ok(previous);
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      assert.equal((await migrator.migrateTo(previous)).error, undefined);
+      await sql`INSERT INTO users (id, username, password_hash, created_at) VALUES ('u1', 'old', 'x', 0)`.execute(db);
+      await sql`INSERT INTO files (id, user_id, name, original_filename, input_key, input_size, input_format, input_codec, duration_ms, has_cover, input_sample_rate, input_channels, presets, status, progress, error, generation, created_at, updated_at)
+        VALUES ('f1', 'u1', 'Old', 'old.wav', 'files/f1/input', 10, 'wav', 'pcm_s16le', 1000, 0, 44100, 2, '["flac-cd"]', 'completed', 100, NULL, 1, 1, 1)`.execute(db);
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const view = await getFile({ store: createStore(db) }, 'u1', 'f1');
+      assert.deepEqual(view.loudness, { mode: 'off', target: null, report: null });
+    } finally {
+      await db.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
