@@ -63,8 +63,9 @@ describe('loudness: normalized outputs measure on target (independent meter)', (
       it(`${signal.name}, ${preset}: every default output within 0.5 LU and under the true-peak target`, async () => {
         const { analysis, result, outputs, target } = await normalize(await signal.file(), preset, defaultPresetIds);
         if ('method' in signal && !(signal.name.startsWith('loud') && preset === 'broadcast')) assert.equal(analysis.plan.method, signal.method);
-        assert.ok(result.loudnessAfter, 'the run measured its own result');
-        assert.ok(Math.abs((result.loudnessAfter.integratedLufs ?? NaN) - target.integratedLufs) <= 0.5);
+        // A limiter's result is measured in the same run; plain gain's needs no meter.
+        assert.equal(result.loudnessAfter !== undefined, analysis.plan.method === 'limiter');
+        if (result.loudnessAfter) assert.ok(Math.abs((result.loudnessAfter.integratedLufs ?? NaN) - target.integratedLufs) <= 0.5);
         for (const o of outputs) {
           const m = await meterFile(o.path);
           const problem = checkOutput(m, target, `${o.preset.id} (${m.meter}, ${analysis.plan.method})`);

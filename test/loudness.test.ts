@@ -19,7 +19,7 @@ import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 interface Measurement { integratedLufs: number | null; truePeakDbtp: number | null; rangeLu: number }
 type LoudFile = FileJson & {
-  loudness: { mode: string; target: { integratedLufs: number; truePeakDbtp: number; rangeLu: number } | null; report: { method: string; gainDb: number; before: Measurement; after: Measurement } | null };
+  loudness: { mode: string; target: { integratedLufs: number; truePeakDbtp: number; rangeLu: number } | null; report: { method: string; gainDb: number; before: Measurement; after: Measurement; afterFrom: string } | null };
   field?: string;
 };
 
@@ -63,6 +63,7 @@ describe('loudness normalization through the service', () => {
     const report = done.loudness.report;
     assert.ok(report);
     assert.equal(report.method, 'limiter');
+    assert.equal(report.afterFrom, 'meter');
     assert.ok((report.before.truePeakDbtp ?? -99) > 0, 'the input peaks over full scale');
     assert.ok(Math.abs((report.after.integratedLufs ?? NaN) + 16) <= 0.5);
     for (const preset of done.presets) {
@@ -78,6 +79,8 @@ describe('loudness normalization through the service', () => {
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.deepEqual(done.loudness.target, { integratedLufs: -20, truePeakDbtp: -2, rangeLu: 7 });
     assert.equal(done.loudness.report?.method, 'linear');
+    assert.equal(done.loudness.report.afterFrom, 'gain');
+    assert.equal(done.loudness.report.after.integratedLufs, -20);
     const m = await meterOutput(done, 'alac');
     assert.equal(checkOutput(m, { integratedLufs: -20, truePeakDbtp: -2 }, 'alac'), undefined);
     assert.equal((await ffprobe(m.path)).streams[0]?.sample_rate, '48000');

@@ -17,12 +17,16 @@ export interface LoudnessOption {
   target: LoudnessTarget;
 }
 
-/** What the job measured and did. `after` is the normalized audio before encoding. */
+/**
+ * What the job measured and did. `after` is the normalized audio before encoding: measured when
+ * a limiter acted ('meter'), the measurement moved by the gain when plain gain did ('gain').
+ */
 export interface LoudnessReport {
   method: LoudnessMethod;
   gainDb: number;
   before: LoudnessMeasurement;
   after: LoudnessMeasurement;
+  afterFrom: 'meter' | 'gain';
 }
 
 /** The custom fields, their names in forms, metadata and JSON, and what each accepts. */

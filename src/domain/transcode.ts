@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkInputLimits } from '../media/limits.ts';
 import { findPreset, type Preset } from '../media/presets.ts';
-import { roundMeasurement } from '../media/loudness.ts';
+import { roundMeasurement, shiftedBy } from '../media/loudness.ts';
 import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult, type TranscodeResult } from '../media/types.ts';
 import type { LoudnessOption, LoudnessReport } from './loudness.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
@@ -98,7 +98,7 @@ export async function runTranscodeJob(
     );
     const seconds = Math.max(written.durationMs, 1) / 1000;
     const waveform = JSON.stringify(await deps.media.waveform(path.join(scratch, 'peaks.u8')));
-    const loudnessReport = analysis && written.loudnessAfter ? JSON.stringify(reportOf(analysis, written.loudnessAfter)) : null;
+    const loudnessReport = analysis ? JSON.stringify(reportOf(analysis, written.loudnessAfter)) : null;
     const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
       const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, waveform, loudness_report: loudnessReport, updated_at: now }, {
@@ -140,11 +140,12 @@ export async function runTranscodeJob(
 /** The part of a normalizing job's progress bar that its measuring pass fills. */
 const MEASURE_SHARE = 0.2;
 
-const reportOf = (analysis: LoudnessAnalysis, after: NonNullable<LoudnessAnalysis['before']>): LoudnessReport => ({
+const reportOf = (analysis: LoudnessAnalysis, measured: TranscodeResult['loudnessAfter']): LoudnessReport => ({
   method: analysis.plan.method,
   gainDb: analysis.plan.gainDb,
   before: roundMeasurement(analysis.before),
-  after: roundMeasurement(after),
+  after: roundMeasurement(measured ?? shiftedBy(analysis.before, analysis.plan.gainDb)),
+  afterFrom: measured ? 'meter' : 'gain',
 });
 
 function probeOf(file: FileRow): ProbeResult {

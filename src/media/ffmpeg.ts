@@ -76,7 +76,8 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
     },
 
     async transcode(req: TranscodeRequest) {
-      const gain = req.loudness ? gainFilters(req.loudness) : undefined;
+      // Only a limiter's result needs measuring: plain gain moves every figure by the gain.
+      const gain = req.loudness ? { filters: gainFilters(req.loudness), meter: req.loudness.method === 'limiter' } : undefined;
       const { durationMs, stderr } = await runTracked({
         ...opts,
         args: transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath, gain),
@@ -86,7 +87,7 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
         limits: req.limits,
         onProgress: req.onProgress,
       });
-      if (!req.loudness) return { durationMs };
+      if (!gain?.meter) return { durationMs };
       const loudnessAfter = parseMeterSummary(stderr);
       if (!loudnessAfter) throw new MediaError('failed', 'The loudness of the normalized audio could not be measured.');
       return { durationMs, loudnessAfter };

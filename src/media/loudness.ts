@@ -117,3 +117,14 @@ export const roundMeasurement = (m: LoudnessMeasurement): LoudnessMeasurement =>
   truePeakDbtp: m.truePeakDbtp === null ? null : Math.round(m.truePeakDbtp * 10) / 10,
   rangeLu: Math.round(m.rangeLu * 10) / 10,
 });
+
+/**
+ * What plain gain makes of a measurement: BS.1770 loudness and true peak move by exactly the gain
+ * and the range not at all, so the linear case needs no second meter (it would cost as much as the
+ * first pass). Only the limiter's result has to be measured.
+ */
+export const shiftedBy = (m: LoudnessMeasurement, gainDb: number): LoudnessMeasurement => ({
+  integratedLufs: m.integratedLufs === null ? null : m.integratedLufs + gainDb,
+  truePeakDbtp: m.truePeakDbtp === null ? null : m.truePeakDbtp + gainDb,
+  rangeLu: m.rangeLu,
+});

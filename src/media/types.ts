@@ -59,7 +59,7 @@ export interface LoudnessAnalysis {
 
 export interface TranscodeResult {
   durationMs: number;
-  /** The normalized audio as measured in the same run, before encoding (with `loudness` only). */
+  /** The limited audio as measured in the same run, before encoding (with a limiter plan only). */
   loudnessAfter?: LoudnessMeasurement;
 }
 
