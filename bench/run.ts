@@ -3,8 +3,8 @@
  * 1 GiB upload streams in against a bare Node server, live-push latency and memory per idle
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
  * upload against multipart; a 1 GiB ZIP download against plain downloads; the metrics hooks'
- * cost per request. Prints a table, then one JSON line.
- * `npm run bench -- webhooks resumable` runs only the suites named.
+ * cost per request; job wall time with loudness normalization against without. Prints a table,
+ * then one JSON line. `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { ensureInputWav } from './input.ts';
 import { liveBenchmark } from './live.ts';
 import { metricsBenchmark, reportMetrics } from './metrics.ts';
+import { loudnessBenchmark, reportLoudness } from './loudness.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
 import { reportResumable, resumableBenchmark } from './resumable.ts';
@@ -25,7 +26,7 @@ import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -110,6 +111,13 @@ async function main(): Promise<void> {
       log(`metrics hooks benchmark (load ${loadavg()}):`);
       const metrics = await metricsBenchmark(log);
       reports.push(() => (summary.metrics = reportMetrics(metrics, log)));
+    }
+
+    if (suites.has('loudness')) {
+      const input = await ensureInputWav();
+      log(`loudness benchmark, ${ROUNDS} rounds of off, podcast, streaming, broadcast (order rotated), input ${input} (load ${loadavg()}):`);
+      const loudness = await loudnessBenchmark(input, workDir, ROUNDS, log);
+      reports.push(() => (summary.loudness = reportLoudness(loudness, log)));
     }
 
     for (const report of reports) report();

@@ -7,6 +7,7 @@
 #   flac, mp3val, opus-tools, vorbis-tools, faad, mediainfo
 #               with --test: the media fidelity suite judges outputs with tools that are not ffmpeg
 #   unzip       with --test: an independent reader for the ZIP downloads
+#   loudgain    with --test: libebur128's meter, which checks normalized outputs independently
 set -euo pipefail
 
 need=()
@@ -18,6 +19,7 @@ if [ "${1:-}" = "--test" ]; then
   for tool in flac:flac metaflac:flac mp3val:mp3val opusinfo:opus-tools ogginfo:vorbis-tools faad:faad mediainfo:mediainfo unzip:unzip; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
   done
+  command -v loudgain >/dev/null 2>&1 || need+=(loudgain)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -3,6 +3,7 @@ import { managedTokens } from './migration-managed-tokens.ts';
 import { typedJobs } from './migration-typed-jobs.ts';
 import { webhooks } from './migration-webhooks.ts';
 import { resumableUploads } from './migration-uploads.ts';
+import { loudness } from './migration-loudness.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -160,6 +161,7 @@ export const migrations: Record<string, Migration> = {
   '0005_managed_tokens': managedTokens,
   '0006_webhooks': webhooks,
   '0007_resumable_uploads': resumableUploads,
+  '0008_loudness': loudness,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -53,6 +53,10 @@ export interface FilesTable {
   error: string | null;
   /** JSON array of 0..255 peak levels, drawn as the file page's waveform. */
   waveform: string | null;
+  /** JSON of the loudness normalization asked for (mode and target); null: off. */
+  loudness: string | null;
+  /** JSON of what the job measured and did (before, after, method); null until it has. */
+  loudness_report: string | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;

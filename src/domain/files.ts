@@ -5,6 +5,7 @@ import { emit } from './events.ts';
 import type { Deps, FileRecord, OutputRecord } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
+import { loudnessView, type LoudnessView } from './loudness.ts';
 
 export interface OutputView {
   preset: string;
@@ -29,6 +30,8 @@ export interface FileView {
   outputs: OutputView[];
   /** Peak levels 0..100 for drawing a waveform, once transcoded. */
   waveform: number[] | null;
+  /** The normalization asked for ('off' by default) and, once the job has run, what it measured. */
+  loudness: LoudnessView;
   createdAt: string;
   updatedAt: string;
 }
@@ -68,6 +71,7 @@ export function toFileView(file: FileRecord, outputs: readonly OutputRecord[]): 
       }];
     }),
     waveform: file.waveform,
+    loudness: loudnessView(file.loudness, file.loudness_report),
     createdAt: new Date(Number(file.created_at)).toISOString(),
     updatedAt: new Date(Number(file.updated_at)).toISOString(),
   };

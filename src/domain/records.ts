@@ -5,6 +5,8 @@
  * a record and its row read alike.
  */
 
+import type { LoudnessOption, LoudnessReport } from './loudness.ts';
+
 export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
 
 export interface UserRecord {
@@ -35,6 +37,10 @@ export interface FileRecord {
   error: string | null;
   /** 0..255 peak levels, drawn as the file page's waveform; null until transcoded. */
   waveform: number[] | null;
+  /** The loudness normalization asked for; null: off. */
+  loudness: LoudnessOption | null;
+  /** What normalization measured and did, once the job completed with it. */
+  loudness_report: LoudnessReport | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;

@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkInputLimits } from '../media/limits.ts';
 import { findPreset, type Preset } from '../media/presets.ts';
-import { MediaError, type OutputPlan, type ProbeResult } from '../media/types.ts';
+import { roundMeasurement, shiftedBy } from '../media/loudness.ts';
+import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult, type TranscodeResult } from '../media/types.ts';
+import type { LoudnessReport } from './loudness.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
@@ -49,7 +51,8 @@ export async function runTranscodeJob(
   try {
     const presets = file.presets.flatMap((id) => findPreset(id) ?? []);
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
-    let written = { durationMs: 0 };
+    let written: TranscodeResult = { durationMs: 0 };
+    let analysis: LoudnessAnalysis | undefined;
     const input = await deps.blobs.openLocal(file.input_key, scratch);
     try {
       const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, input.path);
@@ -57,6 +60,21 @@ export async function runTranscodeJob(
       // media layer holds them again while it runs, since a container's duration can lie).
       const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
       checkInputLimits(probe, presets, limits);
+      const option = file.loudness;
+      // Normalizing measures first (a fifth of the progress bar), here on the job's own copy of
+      // the input, so it is the same with local or remote storage.
+      const share = option ? MEASURE_SHARE : 0;
+      if (option) {
+        analysis = await deps.media.analyzeLoudness({
+          inputPath: input.path,
+          input: probe,
+          target: option.target,
+          lossy: presets.some((p) => !p.lossless),
+          signal: abort.signal,
+          limits,
+          onProgress: (percent) => reportProgress(deps, file, job, Math.floor(percent * share), abort),
+        });
+      }
       written = await deps.media.transcode({
         inputPath: input.path,
         input: probe,
@@ -64,7 +82,8 @@ export async function runTranscodeJob(
         peaksPath: path.join(scratch, 'peaks.u8'),
         signal: abort.signal,
         limits,
-        onProgress: (percent) => reportProgress(deps, file, job, Math.min(percent, 99), abort),
+        onProgress: (percent) => reportProgress(deps, file, job, Math.min(Math.floor(100 * share + percent * (1 - share)), 99), abort),
+        ...(analysis ? { loudness: analysis.plan } : {}),
       });
     } finally {
       await input.release();
@@ -78,10 +97,11 @@ export async function runTranscodeJob(
       }),
     );
     const seconds = Math.max(written.durationMs, 1) / 1000;
-    const waveform = (await deps.media.waveform(path.join(scratch, 'peaks.u8')));
+    const waveform = await deps.media.waveform(path.join(scratch, 'peaks.u8'));
+    const loudnessReport = analysis ? reportOf(analysis, written.loudnessAfter) : null;
     const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
-      const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, waveform, updated_at: now }, {
+      const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, waveform, loudness_report: loudnessReport, updated_at: now }, {
         generation: job.generation,
         statusIn: ['running'],
       });
@@ -116,6 +136,17 @@ export async function runTranscodeJob(
     await rm(scratch, { recursive: true, force: true });
   }
 }
+
+/** The part of a normalizing job's progress bar that its measuring pass fills. */
+const MEASURE_SHARE = 0.2;
+
+const reportOf = (analysis: LoudnessAnalysis, measured: TranscodeResult['loudnessAfter']): LoudnessReport => ({
+  method: analysis.plan.method,
+  gainDb: analysis.plan.gainDb,
+  before: roundMeasurement(analysis.before),
+  after: roundMeasurement(measured ?? shiftedBy(analysis.before, analysis.plan.gainDb)),
+  afterFrom: measured ? 'meter' : 'gain',
+});
 
 function probeOf(file: FileRecord): ProbeResult {
   return {

@@ -10,6 +10,7 @@ import { displayName, originalName } from './names.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRecord } from './ports.ts';
+import { parseLoudnessOption, type LoudnessFields } from './loudness.ts';
 
 export { fileBlobPrefix, inputKey } from './blob-keys.ts';
 
@@ -88,6 +89,8 @@ export interface NewUpload {
   originalFilename: string;
   name: unknown;
   presets: unknown;
+  /** The `loudness` field and, for custom, loudnessI, loudnessTP and loudnessLRA. */
+  loudness?: LoudnessFields;
 }
 
 /**
@@ -98,6 +101,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
   try {
     if (upload.size === 0) throw new AppError('empty_file', 422, 'The uploaded file is empty.');
     const presetIds = parsePresetIds(upload.presets);
+    const loudness = parseLoudnessOption(upload.loudness ?? {});
     // With remote storage the upload is not on this machine: the job probes it first instead.
     const presets = presetIds.flatMap((id) => findPreset(id) ?? []);
     const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId, presets) : pendingProbe;
@@ -121,6 +125,8 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       error: null,
       generation: 1,
       waveform: null,
+      loudness,
+      loudness_report: null,
       created_at: now,
       updated_at: now,
     };

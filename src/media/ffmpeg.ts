@@ -1,11 +1,12 @@
-import { WAVEFORM_BARS } from './waveform.ts';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { probeArgs, transcodeArgs, type TranscodeExtras } from './ffmpeg-args.ts';
+import { WAVEFORM_BARS } from './waveform.ts';
+import { probeArgs, transcodeArgs } from './ffmpeg-args.ts';
 import { coverExtractArgs, coverMimeType, ffmetadataWithPicture, flacPictureBlock, isOggMuxer, MAX_OGG_COVER_BYTES } from './ogg-cover.ts';
 import { peaksFromFile } from './peaks-file.ts';
-import { ProgressParser } from './progress.ts';
-import { RunGuard } from './run-guard.ts';
+import { runTracked } from './ffmpeg-run.ts';
+import { gainFilters, parseMeterSummary } from './loudness.ts';
+import { analyzeLoudness } from './loudness-run.ts';
 import { spawnTied } from './spawn.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
 import { MediaError, type Media, type ProbeResult, type TranscodeRequest } from './types.ts';
@@ -52,14 +53,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
-/** The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. */
-export function summarizeStderr(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').replace(/(file:)?\/[^\s:'"]+/g, 'the file').trim())
-    .filter(Boolean);
-  return (lines[lines.length - 1] ?? 'ffmpeg failed').slice(0, 300);
-}
+export { summarizeStderr } from './ffmpeg-run.ts';
 
 /**
  * Writes the input's cover as an Ogg picture comment into an ffmetadata file beside the outputs.
@@ -85,11 +79,11 @@ async function oggCoverMetadata(opts: FfmpegOptions, req: TranscodeRequest, inpu
 }
 
 export function createFfmpegMedia(opts: FfmpegOptions): Media {
-  async function probe(path: string): Promise<ProbeResult> {
-    if (await sniffPlaylist(path)) {
+  async function probe(file: string): Promise<ProbeResult> {
+    if (await sniffPlaylist(file)) {
       throw new MediaError('playlist', 'Playlists and concat lists are not accepted: upload the audio file itself.');
     }
-    const { stdout, code, killed } = await run(opts.ffprobePath, probeArgs(path), opts.stallTimeoutMs);
+    const { stdout, code, killed } = await run(opts.ffprobePath, probeArgs(file), opts.stallTimeoutMs);
     if (killed) {
       throw new MediaError('not_audio', killed === 'timeout'
         ? 'Reading this file took too long; it is not audio Reprise can read.'
@@ -102,6 +96,14 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
     return interpretProbe(stdout);
   }
 
+  /** A probe rebuilt from a stored row lacks the depth and cover details some outputs need. */
+  async function withDetails(req: TranscodeRequest): Promise<ProbeResult> {
+    const needed = req.outputs.some((o) => o.preset.keepsDepth || (req.input.hasCover && isOggMuxer(o.preset.muxer)));
+    if (!needed || req.input.bits !== undefined) return req.input;
+    const { bits, cover } = await probe(req.inputPath);
+    return { ...req.input, bits, ...(cover ? { cover } : {}) };
+  }
+
   return {
     probe,
 
@@ -110,68 +112,25 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
     },
 
     async transcode(req: TranscodeRequest) {
-      // A probe rebuilt from a stored row lacks the depth and cover details some outputs need.
-      const needsDetails = req.outputs.some((o) => o.preset.keepsDepth || (req.input.hasCover && isOggMuxer(o.preset.muxer)));
-      let details = req.input;
-      if (needsDetails && details.bits === undefined) {
-        const { bits, cover } = await probe(req.inputPath);
-        details = { ...details, bits, ...(cover ? { cover } : {}) };
-      }
-      const oggCoverMetadataPath = req.input.hasCover ? await oggCoverMetadata(opts, req, details) : undefined;
-      try {
-        return await runTranscode(opts, { ...req, input: details }, { oggCoverMetadataPath });
-      } finally {
-        if (oggCoverMetadataPath) await rm(oggCoverMetadataPath, { force: true });
-      }
+      // Only a limiter's result needs measuring: plain gain moves every figure by the gain.
+      const gain = req.loudness ? { filters: gainFilters(req.loudness), meter: req.loudness.method === 'limiter' } : undefined;
+      const input = await withDetails(req);
+      const oggCoverMetadataPath = input.hasCover ? await oggCoverMetadata(opts, req, input) : undefined;
+      const { durationMs, stderr } = await runTracked({
+        ...opts,
+        args: transcodeArgs(req.inputPath, input, req.outputs, req.peaksPath, gain, { oggCoverMetadataPath }),
+        claimedMs: req.input.durationMs,
+        written: req.outputs.map((o) => o.path).concat(req.peaksPath ?? []),
+        signal: req.signal,
+        limits: req.limits,
+        onProgress: req.onProgress,
+      }).finally(() => (oggCoverMetadataPath ? rm(oggCoverMetadataPath, { force: true }) : undefined));
+      if (!gain?.meter) return { durationMs };
+      const loudnessAfter = parseMeterSummary(stderr);
+      if (!loudnessAfter) throw new MediaError('failed', 'The loudness of the normalized audio could not be measured.');
+      return { durationMs, loudnessAfter };
     },
+
+    analyzeLoudness: (req) => analyzeLoudness(opts, req),
   };
-}
-
-function runTranscode(opts: FfmpegOptions, req: TranscodeRequest, extras: TranscodeExtras) {
-  return new Promise<{ durationMs: number }>((resolve, reject) => {
-    if (req.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
-    const args = transcodeArgs(req.inputPath, req.input, req.outputs, req.peaksPath, extras);
-    const child = spawnTied(opts.ffmpegPath, args);
-    let stderr = '';
-    let failure: MediaError | undefined;
-    const parser = new ProgressParser(req.input.durationMs, req.onProgress);
-    const written = req.outputs.map((o) => o.path).concat(req.peaksPath ?? []);
-    const guard = new RunGuard(req.limits, written, req.input.durationMs);
-
-    const kill = (why: MediaError) => {
-      failure ??= why;
-      child.kill('SIGKILL');
-    };
-    // ffmpeg can hang without a word; no progress line for stallTimeoutMs ends the job.
-    const stalled = new MediaError('stalled', `ffmpeg made no progress for ${Math.round(opts.stallTimeoutMs / 1000)} s and was stopped.`);
-    let watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
-    const onAbort = () => kill(new MediaError('canceled', 'Canceled.'));
-    req.signal.addEventListener('abort', onAbort, { once: true });
-
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => kill(stalled), opts.stallTimeoutMs);
-      parser.push(chunk);
-      // Progress arrives twice a second: the moment to check length and bytes against the limits.
-      const tooLong = guard.checkTime(parser.outTimeMs);
-      if (tooLong) return kill(tooLong);
-      guard.checkBytes().then(
-        (tooLarge) => tooLarge && kill(tooLarge),
-        () => kill(new MediaError('failed', 'The size of the outputs could not be measured.')),
-      );
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
-    child.on('error', (err) => kill(new MediaError('failed', `could not start ffmpeg: ${err.message}`)));
-    child.on('close', (code) => {
-      clearTimeout(watchdog);
-      req.signal.removeEventListener('abort', onAbort);
-      if (failure) return reject(failure);
-      if (code !== 0) return reject(new MediaError('failed', summarizeStderr(stderr)));
-      // A run shorter than one progress interval was never measured: do it once at the end.
-      guard.checkFinal(parser.outTimeMs).then(
-        (over) => (over ? reject(over) : resolve({ durationMs: Math.round(parser.outTimeMs) })),
-        reject,
-      );
-    });
-  });
 }

@@ -1,3 +1,4 @@
+import type { LoudnessMeasurement, LoudnessPlan, LoudnessTarget } from './loudness.ts';
 import type { Preset } from './presets.ts';
 
 export interface ProbeResult {
@@ -42,12 +43,38 @@ export interface TranscodeRequest {
   limits: MediaLimits;
   /** Called with 0..100 as ffmpeg reports progress. */
   onProgress(percent: number): void;
+  /** Loudness normalization's second pass: the gain (and limiter) applied before every output. */
+  loudness?: LoudnessPlan;
+}
+
+/** Loudness normalization's first pass: measure the input and decide how to reach the target. */
+export interface LoudnessRequest {
+  inputPath: string;
+  input: ProbeResult;
+  target: LoudnessTarget;
+  /** Any lossy output among the job's: they need headroom for the peaks their encoders add. */
+  lossy: boolean;
+  signal: AbortSignal;
+  limits: MediaLimits;
+  onProgress(percent: number): void;
+}
+
+export interface LoudnessAnalysis {
+  before: LoudnessMeasurement;
+  plan: LoudnessPlan;
+}
+
+export interface TranscodeResult {
+  durationMs: number;
+  /** The limited audio as measured in the same run, before encoding (with a limiter plan only). */
+  loudnessAfter?: LoudnessMeasurement;
 }
 
 export interface Media {
   probe(path: string): Promise<ProbeResult>;
   /** Resolves with the duration of the audio written, as ffmpeg reported it at the end. */
-  transcode(request: TranscodeRequest): Promise<{ durationMs: number }>;
+  transcode(request: TranscodeRequest): Promise<TranscodeResult>;
+  analyzeLoudness(request: LoudnessRequest): Promise<LoudnessAnalysis>;
   /** Peak levels (0..100) in equal slices of the audio, read from the peaks file of a transcode. */
   waveform(peaksPath: string): Promise<number[]>;
 }

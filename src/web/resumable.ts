@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebContext } from './context.ts';
 import type { Deps } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../domain/uploads.ts';
+import { parseLoudnessOption, pickLoudnessFields } from '../domain/loudness.ts';
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 import { requireApiUser } from './auth.ts';
@@ -28,9 +29,9 @@ const MAX_OPEN_UPLOADS = 5;
 const uploadIdPattern = /^[0-9a-f]{32}$/;
 
 /** tus hooks answer errors as {status_code, body}; ours carry a problem+json body. */
-const tusError = (req: unknown, status: number, code: string, detail: string) => ({
+const tusError = (req: unknown, status: number, code: string, detail: string, extra: Record<string, unknown> = {}) => ({
   status_code: status,
-  body: JSON.stringify({ type: 'about:blank', title: titleFor(status), status, detail, code, requestId: requestIdOfRaw(rawOf(req)) }),
+  body: JSON.stringify({ ...extra, type: 'about:blank', title: titleFor(status), status, detail, code, requestId: requestIdOfRaw(rawOf(req)) }),
 });
 
 /** Turns a finished tus upload into a file: the same probe → row → job path as multipart. */
@@ -45,6 +46,7 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
     try {
       const file = await acceptUpload(deps, {
         userId, fileId: stored.fileId, size: stored.size, originalFilename: meta.filename ?? 'upload', name: meta.name ?? undefined, presets: meta.presets ?? undefined,
+        loudness: pickLoudnessFields((key) => meta[key] ?? undefined),
       });
       return { headers: { 'Reprise-File-Id': file.id, 'Reprise-File-Url': `/api/v1/files/${file.id}` } };
     } catch (err) {
@@ -52,7 +54,7 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
       throw err;
     }
   } catch (err) {
-    if (err instanceof AppError) throw tusError(req, err.status, err.code, err.detail);
+    if (err instanceof AppError) throw tusError(req, err.status, err.code, err.detail, err.extra);
     deps.log.error({ err, uploadId: upload.id }, 'finishing a resumable upload failed');
     throw tusError(req, 500, 'internal', 'Something went wrong on our side. It has been logged.');
   } finally {
@@ -80,6 +82,13 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
       if (!userId) throw tusError(req, 401, 'unauthenticated', 'Sign in, or send an API token.');
       const filename = upload.metadata?.filename;
       if (!filename) throw tusError(req, 400, 'missing_filename', 'Upload-Metadata must carry a filename.');
+      // A bad loudness option is refused before any byte is sent, not after the last one.
+      try {
+        parseLoudnessOption(pickLoudnessFields((key) => upload.metadata?.[key] ?? undefined));
+      } catch (err) {
+        if (err instanceof AppError) throw tusError(req, err.status, err.code, err.detail, err.extra);
+        throw err;
+      }
       if ((await deps.store.resumableUploads.countForUser(userId)) >= MAX_OPEN_UPLOADS) {
         throw tusError(req, 429, 'too_many_uploads', `At most ${MAX_OPEN_UPLOADS} unfinished uploads at once: finish or delete one first.`);
       }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import type { Deps, FileRecord } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
+import { pickLoudnessFields } from '../domain/loudness.ts';
 import { AppError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
 
@@ -74,6 +75,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
       originalFilename: stored.filename,
       name: fields.name?.[0],
       presets: presets.length === 1 ? presets[0] : presets,
+      loudness: pickLoudnessFields((field) => fields[field]?.[0]),
     });
   } catch (err) {
     if (stored) await discard(deps, stored.fileId);

@@ -27,6 +27,8 @@ export const fileRecord = (id: string, userId: string, over: Partial<FileRecord>
   progress: 0,
   error: null,
   waveform: null,
+  loudness: { mode: 'podcast', target: { integratedLufs: -16, truePeakDbtp: -1, rangeLu: 11 } },
+  loudness_report: null,
   generation: 1,
   created_at: 1_700_000_000_000,
   updated_at: 1_700_000_000_000,

@@ -1,4 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
+import type { LoudnessOption, LoudnessReport } from '../../domain/loudness.ts';
 import type { FileRecord, FilesRepo } from '../../domain/ports.ts';
 import type { Database, FileRow, FilesTable } from '../schema.ts';
 
@@ -8,6 +9,8 @@ const toFile = (row: FileRow): FileRecord => ({
   has_cover: Number(row.has_cover) === 1,
   presets: JSON.parse(row.presets) as string[],
   waveform: row.waveform === null ? null : (JSON.parse(row.waveform) as number[]),
+  loudness: row.loudness === null ? null : (JSON.parse(row.loudness) as LoudnessOption),
+  loudness_report: row.loudness_report === null ? null : (JSON.parse(row.loudness_report) as LoudnessReport),
 });
 
 const toRow = (file: FileRecord): FileRow => ({
@@ -15,14 +18,18 @@ const toRow = (file: FileRecord): FileRow => ({
   has_cover: file.has_cover ? 1 : 0,
   presets: JSON.stringify(file.presets),
   waveform: file.waveform === null ? null : JSON.stringify(file.waveform),
+  loudness: file.loudness === null ? null : JSON.stringify(file.loudness),
+  loudness_report: file.loudness_report === null ? null : JSON.stringify(file.loudness_report),
 });
 
 function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
-  const { has_cover, presets, waveform, ...plain } = patch;
+  const { has_cover, presets, waveform, loudness, loudness_report, ...plain } = patch;
   const columns: Updateable<FilesTable> = { ...plain };
   if (has_cover !== undefined) columns.has_cover = has_cover ? 1 : 0;
   if (presets !== undefined) columns.presets = JSON.stringify(presets);
   if (waveform !== undefined) columns.waveform = waveform === null ? null : JSON.stringify(waveform);
+  if (loudness !== undefined) columns.loudness = loudness === null ? null : JSON.stringify(loudness);
+  if (loudness_report !== undefined) columns.loudness_report = loudness_report === null ? null : JSON.stringify(loudness_report);
   return columns;
 }
 

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FileView, OutputView } from '../../domain/files.ts';
 import { DateTime, IdParams, Nullable, empty, json, notFound, problem, readOnly, ref, unauthenticated } from './common.ts';
+import { LoudnessSchema, loudnessUploadFields } from './loudness.ts';
 
 const fileStatus = Type.Union(['queued', 'running', 'completed', 'failed', 'canceled'].map((s) => Type.Literal(s)));
 
@@ -37,6 +38,7 @@ export const FileSchema = Type.Object(
     }),
     outputs: Type.Array(ref<OutputView>('Output'), { description: 'Only outputs that exist in full' }),
     waveform: Nullable(Type.Array(Type.Integer()), 'Peak levels 0..100 for drawing a waveform, once transcoded'),
+    loudness: LoudnessSchema,
     createdAt: DateTime(),
     updatedAt: DateTime(),
   },
@@ -46,7 +48,7 @@ export const FileSchema = Type.Object(
 const FileRef = ref<FileView>('File');
 const fileParams = IdParams('File');
 const uploadRefusals =
-  'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file; 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
+  'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file, invalid_loudness (the field named); 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
 
 export const listFilesSchema = {
   summary: "List the caller's files",
@@ -65,6 +67,7 @@ export const uploadBody = {
         file: Type.String({ format: 'binary', contentMediaType: 'application/octet-stream' }),
         name: Type.Optional(Type.String({ description: 'Display name; defaults to the file name' })),
         presets: Type.Optional(Type.String({ description: 'Comma-separated preset ids; defaults to wav-44k-16,flac-cd,aac-256k' })),
+        ...loudnessUploadFields,
       }),
     },
   },
