@@ -186,8 +186,8 @@ describe('fidelity through the service (the job probes again what a stored row d
   });
   after(() => srv.close());
 
-  const transcode = async (file: string, presetIds: string[]) => {
-    const up = await api.upload(file, { presets: presetIds.join(',') });
+  const transcode = async (file: string, presetIds: string[], fields: Record<string, string> = {}) => {
+    const up = await api.upload(file, { presets: presetIds.join(','), ...fields });
     assert.equal(up.status, 201, JSON.stringify(up.body));
     return waitFor('completed', async () => {
       const f = await api.json<FileJson>('GET', `/files/${up.body.id}`);
@@ -215,6 +215,18 @@ describe('fidelity through the service (the job probes again what a stored row d
     assert.match(opus.stdout, /title=Test Tone/);
     const vorbis = await mediainfo(await download(covered, 'vorbis-q5', 'cover.ogg'));
     assert.deepEqual([vorbis.general.Cover, vorbis.general.Title], ['Yes', 'Test Tone']);
+  });
+
+  it('keeps depth, rate and the Ogg cover when loudness normalization runs the audio through a filter graph', async () => {
+    const hires = await transcode(await fixtures.hiRes(), ['alac', 'opus-96k'], { loudness: 'podcast' });
+    assert.equal(hires.status, 'completed', hires.error ?? '');
+    const alac = await mediainfo(await download(hires, 'alac', 'hires-loud.m4a'));
+    assert.deepEqual([alac.audio.BitDepth, alac.audio.SamplingRate], ['24', '96000']);
+    const covered = await transcode(await fixtures.mp3WithCover(), ['opus-96k'], { loudness: 'streaming' });
+    assert.equal(covered.status, 'completed', covered.error ?? '');
+    const opus = await tool('opusinfo', [await download(covered, 'opus-96k', 'cover-loud.opus')]);
+    assert.match(opus.stdout, /METADATA_BLOCK_PICTURE=3\|image\/jpeg\|\|64x64x24\|<\d+ bytes of image data>/);
+    assert.match(opus.stdout, /title=Test Tone/);
   });
 
   it('says what each preset does to depth and rate, in the API and on the upload form', async () => {
