@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+import { spawnTied } from '../spawn.ts';
+
+/** Runs ffmpeg to completion; rejects with the end of its stderr when it fails. */
+export function runFfmpeg(args: readonly string[], onStdout?: (chunk: Buffer) => void, ffmpegPath = 'ffmpeg'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawnTied(ffmpegPath, args);
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => onStdout?.(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`ffmpeg exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+}
+
+/** MD5 of a file's decoded samples as signed little-endian PCM of `bits` bits (FLAC's STREAMINFO MD5). */
+export async function decodedMd5(path: string, bits: 16 | 24, ffmpegPath = 'ffmpeg'): Promise<Buffer> {
+  const hash = createHash('md5');
+  const format = bits === 16 ? 's16le' : 's24le';
+  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', `file:${path}`, '-map', '0:a:0', '-f', format, 'pipe:1'], (chunk) => hash.update(chunk), ffmpegPath);
+  return hash.digest();
+}
