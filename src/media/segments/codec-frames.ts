@@ -7,7 +7,7 @@ import type { Preset } from '../presets.ts';
  * (pre-roll), how much after it so the last kept frame is complete (post-roll), and whether this
  * library can join the outputs sample-exactly. See DESIGN.md, "Segmenting lossy audio".
  */
-export type Joiner = 'wav' | 'flac' | 'mp3';
+export type Joiner = 'wav' | 'flac' | 'mp3' | 'aac';
 
 export interface SegmentCodec {
   /** Samples per channel in one packet at the output rate. */
@@ -44,8 +44,8 @@ const codecs: Record<string, SegmentCodec> = {
   // 8 frames (~0.2 s) of pre-roll settle the psychoacoustic model, 4 after cover the MDCT overlap.
   libmp3lame: { frameSize: () => 1152, preRollFrames: 8, postRollFrames: 4, joiner: 'mp3', encoderArgs: ['-reservoir', '0'] },
   // ffmpeg's native AAC encoder's rate control settles over ~0.5 s: 64 frames (~1.5 s) of pre-roll.
-  // Not joined yet: the MP4 edit list and priming need rewriting (see decision 0012).
-  aac: { frameSize: () => 1024, preRollFrames: 64, postRollFrames: 4, encoderArgs: [] },
+  // Segments are written as MP4 so the last packet's length (the end trim) survives to the join.
+  aac: { frameSize: () => 1024, preRollFrames: 64, postRollFrames: 4, joiner: 'aac', encoderArgs: [] },
   // Opus wants ≥ 80 ms of pre-roll; 1 s (50 frames of 20 ms) gives packets identical to one pass.
   libopus: { frameSize: () => 960, preRollFrames: 50, postRollFrames: 4, encoderArgs: [] },
   // Vorbis switches between short and long blocks (256/2048 at 44.1 kHz) as the signal asks, so

@@ -1,5 +1,6 @@
 import type { Preset } from '../presets.ts';
 import { segmentCodec } from './codec-frames.ts';
+import { joinAac } from './join-aac.ts';
 import { joinFlac } from './join-flac.ts';
 import { joinMp3 } from './join-mp3.ts';
 import { joinWav } from './join-wav.ts';
@@ -20,6 +21,8 @@ export async function joinSegments(preset: Preset, segments: readonly Segment[],
       return joinFlac(segments, paths, outPath, ffmpegPath);
     case 'mp3':
       return joinMp3(segments, paths, outPath);
+    case 'aac':
+      return joinAac(segments, paths, outPath, ffmpegPath);
     case undefined:
       throw new Error(`preset ${preset.id} cannot be joined from segments: encode it in one pass`);
   }

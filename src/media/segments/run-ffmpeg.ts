@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { spawnTied } from '../spawn.ts';
 
-/** Runs ffmpeg to completion; rejects with the end of its stderr when it fails. */
+/** Runs ffmpeg (or ffprobe) to completion; rejects with the end of its stderr when it fails. */
 export function runFfmpeg(args: readonly string[], onStdout?: (chunk: Buffer) => void, ffmpegPath = 'ffmpeg'): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawnTied(ffmpegPath, args);
@@ -24,4 +24,11 @@ export async function decodedMd5(path: string, bits: 16 | 24, ffmpegPath = 'ffmp
   const format = bits === 16 ? 's16le' : 's24le';
   await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', `file:${path}`, '-map', '0:a:0', '-f', format, 'pipe:1'], (chunk) => hash.update(chunk), ffmpegPath);
   return hash.digest();
+}
+
+/** Runs a tool and resolves with its stdout (ffprobe's JSON, for instance). */
+export async function toolOutput(cmd: string, args: readonly string[]): Promise<string> {
+  const chunks: Buffer[] = [];
+  await runFfmpeg(args, (chunk) => chunks.push(chunk), cmd);
+  return Buffer.concat(chunks).toString('utf8');
 }
