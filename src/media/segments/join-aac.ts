@@ -1,21 +1,16 @@
-import { open, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { adtsHeader } from './adts.ts';
 import { readMp4Audio, type Mp4Audio, type Mp4Packet } from './mp4-packets.ts';
 import type { Segment } from './plan.ts';
 import { runFfmpeg } from './run-ffmpeg.ts';
 
+/** The packets' bytes: a segment's MP4 is read once (a few MB per minute), not packet by packet. */
 async function packetBytes(file: string, packets: readonly Mp4Packet[]): Promise<Buffer[]> {
-  const handle = await open(file, 'r');
-  try {
-    return await Promise.all(packets.map(async (p) => {
-      const buffer = Buffer.alloc(p.size);
-      const { bytesRead } = await handle.read(buffer, 0, p.size, p.pos);
-      if (bytesRead !== p.size) throw new Error(`short read of an AAC packet in ${file}`);
-      return buffer;
-    }));
-  } finally {
-    await handle.close();
-  }
+  const data = await readFile(file);
+  return packets.map((p) => {
+    if (p.pos + p.size > data.length) throw new Error(`an AAC packet lies past the end of ${file}`);
+    return data.subarray(p.pos, p.pos + p.size);
+  });
 }
 
 function keptPackets(segment: Segment, audio: Mp4Audio, frameSize: number): Mp4Packet[] {
