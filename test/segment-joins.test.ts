@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { createFfmpegMedia } from '../src/media/ffmpeg.ts';
+import { ffmetadataWithPicture, flacPictureBlock } from '../src/media/ogg-cover.ts';
 import { presets } from '../src/media/presets.ts';
 import { canSegment, encodeSegmented, joinSegments, planSegments, segmentCodec, type Segment } from '../src/media/segments/index.ts';
 import type { ProbeResult } from '../src/media/types.ts';
 import { ffprobe } from './helpers/audio.ts';
 import { flacPcm, mediainfo, tool, toolBytes, wavData } from './helpers/fidelity-tools.ts';
 import { readLameHeader } from './helpers/lame-header.ts';
+import { lastGranule, opusPreSkip } from './helpers/ogg-pages.ts';
 import { percentile, windowErrors, windowsNear } from './helpers/seam-error.ts';
 
 const run = promisify(execFile);
@@ -34,6 +36,8 @@ const music = `aevalsrc=0.3*sin(2*PI*440*t)*sin(2*PI*0.5*t)+0.1*sin(2*PI*3000*t+
 
 /** Decoded PCM as ffmpeg's decoders give it (MP3 trimmed by its LAME header), 16-bit stereo. */
 const pcm = (file: string) => toolBytes('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-f', 's16le', '-ac', '2', '-']);
+/** The input as the Opus preset sees it: resampled to 48 kHz. */
+const pcm48 = (file: string) => toolBytes('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-ar', '48000', '-f', 's16le', '-ac', '2', '-']);
 
 interface Outputs {
   onePass: string;
@@ -54,12 +58,13 @@ describe('segmented encodes joined at packet level match one pass', () => {
   let dir = '';
   let inputPath = '';
   let input: ProbeResult;
+  let oggCover = '';
   let inputPcm: Buffer;
   const outputs = new Map<string, Outputs>();
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-segments-'));
-    const cover = path.join(dir, 'cover.jpg');
+    const cover = path.join(dir, 'picture.jpg');
     await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=s=96x96:d=1', '-frames:v', '1', '-c:v', 'mjpeg', cover]);
     inputPath = path.join(dir, 'input.flac');
     await run('ffmpeg', [
@@ -68,6 +73,9 @@ describe('segmented encodes joined at packet level match one pass', () => {
       '-c:a', 'flac', '-sample_fmt', 's16', '-metadata', 'title=Seams', '-metadata', 'artist=Reprise', inputPath,
     ]);
     input = await media.probe(inputPath);
+    // The Ogg cover comment, made as the one-pass transcode makes it.
+    oggCover = path.join(dir, 'segments-cover.ffmetadata');
+    await writeFile(oggCover, ffmetadataWithPicture(flacPictureBlock(await readFile(cover), 'image/jpeg', 96, 96)));
     inputPcm = await flacPcm(inputPath);
     assert.equal(inputPcm.length, SAMPLES * 4);
     for (const preset of presets.filter(canSegment)) {
@@ -76,7 +84,7 @@ describe('segmented encodes joined at packet level match one pass', () => {
       const scratchDir = path.join(dir, `scratch-${preset.id}`);
       await mkdir(scratchDir);
       const joined = path.join(dir, `joined-${preset.id}.${preset.extension}`);
-      const segments = await encodeSegmented({ inputPath, input, preset, outPath: joined, scratchDir, segmentSeconds: SEGMENT_SECONDS, parallel: 2 });
+      const segments = await encodeSegmented({ inputPath, input, preset, outPath: joined, scratchDir, segmentSeconds: SEGMENT_SECONDS, parallel: 2, extras: { oggCoverMetadataPath: oggCover } });
       outputs.set(preset.id, { onePass, joined, segments });
     }
   });
@@ -85,8 +93,8 @@ describe('segmented encodes joined at packet level match one pass', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('WAV, FLAC, AAC and every MP3 preset can be segmented; Opus, Vorbis and ALAC fall back to one pass', () => {
-    assert.deepEqual(presets.filter(canSegment).map((p) => p.id), ['wav-44k-16', 'flac-cd', 'aac-256k', 'mp3-128k', 'mp3-192k', 'mp3-320k', 'mp3-v0']);
+  it('WAV, FLAC, AAC, Opus and every MP3 preset can be segmented; Vorbis and ALAC fall back to one pass', () => {
+    assert.deepEqual(presets.filter(canSegment).map((p) => p.id), ['wav-44k-16', 'flac-cd', 'aac-256k', 'mp3-128k', 'mp3-192k', 'mp3-320k', 'mp3-v0', 'opus-96k']);
   });
 
   it('plans four segments on frame boundaries, with each codec’s pre-roll before every segment but the first', () => {
@@ -109,9 +117,9 @@ describe('segmented encodes joined at packet level match one pass', () => {
   });
 
   it('refuses to join a preset it cannot make exact, rather than writing a seam', async () => {
-    const opus = presets.find((p) => p.id === 'opus-96k')!;
-    const segments = planSegments({ totalSamples: SAMPLES, segmentSamples: SEGMENT_SECONDS * RATE, codec: segmentCodec(opus)!, sampleRate: RATE });
-    await assert.rejects(joinSegments(opus, segments, segments.map(() => '/nonexistent'), path.join(dir, 'x.opus')), /cannot be joined/);
+    const vorbis = presets.find((p) => p.id === 'vorbis-q5')!;
+    const segments = planSegments({ totalSamples: SAMPLES, segmentSamples: SEGMENT_SECONDS * RATE, codec: segmentCodec(vorbis)!, sampleRate: RATE });
+    await assert.rejects(joinSegments(vorbis, segments, segments.map(() => '/nonexistent'), path.join(dir, 'x.ogg')), /cannot be joined/);
   });
 
   for (const preset of presets.filter(canSegment)) {
@@ -123,8 +131,9 @@ describe('segmented encodes joined at packet level match one pass', () => {
         const [joined, onePass] = await Promise.all([pcm(got().joined), pcm(got().onePass)]);
         assert.equal(got().segments.length, 4);
         assert.equal(joined.length, onePass.length);
-        // ffmpeg 5.1 decodes AAC in MP4 to whole packets (DESIGN.md): the edit list's length is checked with the headers.
-        if (preset.codec !== 'aac') assert.equal(joined.length, inputPcm.length);
+        // ffmpeg 5.1 decodes AAC in MP4 to whole packets (DESIGN.md), and Opus runs at 48 kHz:
+        // their lengths against the input are checked with the headers.
+        if (preset.codec !== 'aac' && preset.codec !== 'libopus') assert.equal(joined.length, inputPcm.length);
       });
 
       if (preset.lossless) {
@@ -136,9 +145,11 @@ describe('segmented encodes joined at packet level match one pass', () => {
       } else {
         it('shows no seam: the error near every seam is within the file’s usual error, against one pass and against the input', async () => {
           const [joined, onePass] = await Promise.all([pcm(got().joined), pcm(got().onePass)]);
-          for (const [name, reference] of [['one pass', onePass], ['input', inputPcm]] as const) {
+          const input = preset.sampleRate === 48000 ? await pcm48(inputPath) : inputPcm;
+          for (const [name, reference] of [['one pass', onePass], ['input', input]] as const) {
             const { worstSeam, usual } = seamReport(joined, reference, seams());
-            assert.ok(Number.isFinite(usual) && usual < -20, `${name}: the usual error (${usual.toFixed(1)} dB) is coding noise`);
+            // Against one pass, Opus decodes identically (−∞ everywhere): then so must the seams.
+            if (name === 'input') assert.ok(Number.isFinite(usual) && usual < -20, `${name}: the usual error (${usual.toFixed(1)} dB) is coding noise`);
             assert.ok(worstSeam <= usual + SEAM_MARGIN_DB, `${name}: worst seam window ${worstSeam.toFixed(1)} dB vs usual ${usual.toFixed(1)} dB`);
           }
         });
@@ -164,6 +175,16 @@ describe('segmented encodes joined at packet level match one pass', () => {
           const faad = await tool('faad', ['-q', '-o', `${file}.faad.wav`, file]);
           assert.equal(faad.code, 0, faad.stderr);
           assert.ok(Number((await mediainfo(`${file}.faad.wav`)).audio.SamplingCount) >= SAMPLES, 'faad decodes the whole file');
+        } else if (preset.codec === 'libopus') {
+          for (const checker of ['opusinfo', 'ogginfo']) {
+            const check = await tool(checker, [file]);
+            assert.equal(check.code, 0, check.stderr);
+            assert.doesNotMatch(check.stdout + check.stderr, /warning|error/i, `${checker}: ${check.stdout}`);
+          }
+          const [ogg, oneOgg] = [await readFile(file), await readFile(got().onePass)];
+          assert.equal(Number(lastGranule(ogg)) - opusPreSkip(ogg), SECONDS * 48000, 'samples after pre-skip');
+          assert.equal(opusPreSkip(ogg), opusPreSkip(oneOgg));
+          assert.equal(lastGranule(ogg), lastGranule(oneOgg));
         } else {
           const check = await tool('mp3val', [file]);
           assert.equal(check.code, 0);
@@ -180,7 +201,7 @@ describe('segmented encodes joined at packet level match one pass', () => {
         assert.equal(joined.tags.artist, onePass.tags.artist);
         const covers = (p: typeof joined) => p.streams.filter((s) => s.disposition?.attached_pic === 1).length;
         assert.equal(covers(joined), covers(onePass));
-        if (preset.carriesCover) assert.equal(covers(joined), 1);
+        if (preset.carriesCover || preset.codec === 'libopus') assert.equal(covers(joined), 1);
       });
     });
   }

@@ -7,7 +7,7 @@ import type { Preset } from '../presets.ts';
  * (pre-roll), how much after it so the last kept frame is complete (post-roll), and whether this
  * library can join the outputs sample-exactly. See DESIGN.md, "Segmenting lossy audio".
  */
-export type Joiner = 'wav' | 'flac' | 'mp3' | 'aac';
+export type Joiner = 'wav' | 'flac' | 'mp3' | 'aac' | 'opus';
 
 export interface SegmentCodec {
   /** Samples per channel in one packet at the output rate. */
@@ -47,7 +47,7 @@ const codecs: Record<string, SegmentCodec> = {
   // Segments are written as MP4 so the last packet's length (the end trim) survives to the join.
   aac: { frameSize: () => 1024, preRollFrames: 64, postRollFrames: 4, joiner: 'aac', encoderArgs: [] },
   // Opus wants ≥ 80 ms of pre-roll; 1 s (50 frames of 20 ms) gives packets identical to one pass.
-  libopus: { frameSize: () => 960, preRollFrames: 50, postRollFrames: 4, encoderArgs: [] },
+  libopus: { frameSize: () => 960, preRollFrames: 50, postRollFrames: 4, joiner: 'opus', encoderArgs: [] },
   // Vorbis switches between short and long blocks (256/2048 at 44.1 kHz) as the signal asks, so
   // packet boundaries are not on a fixed grid: planned on the long block, never joined.
   libvorbis: { frameSize: () => 2048, preRollFrames: 16, postRollFrames: 4, encoderArgs: [] },

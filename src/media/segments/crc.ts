@@ -45,3 +45,17 @@ export function crc16Arc(bytes: Uint8Array, crc = 0): number {
   for (const b of bytes) crc = (crc >>> 8) ^ arcTable[(crc ^ b) & 0xff]!;
   return crc;
 }
+
+const oggTable = new Uint32Array(256);
+for (let i = 0; i < 256; i++) {
+  let c = i << 24;
+  for (let b = 0; b < 8; b++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+  oggTable[i] = c >>> 0;
+}
+
+/** Ogg's page checksum: CRC-32 of 0x04c11db7, MSB-first, from zero, no final inversion. */
+export function oggCrc32(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const b of bytes) crc = ((crc << 8) ^ oggTable[((crc >>> 24) ^ b) & 0xff]!) >>> 0;
+  return crc;
+}

@@ -1,4 +1,5 @@
-import { allowedDemuxers } from '../ffmpeg-args.ts';
+import { allowedDemuxers, type TranscodeExtras } from '../ffmpeg-args.ts';
+import { isOggMuxer } from '../ogg-cover.ts';
 import { outputChannels, outputSampleFormat, outputSampleRate, type Preset } from '../presets.ts';
 import type { ProbeResult } from '../types.ts';
 import { segmentCodec } from './codec-frames.ts';
@@ -14,7 +15,7 @@ import type { Segment } from './plan.ts';
  * The first segment carries the tags and cover as a one-pass output would; the others carry
  * nothing but audio (and no Xing or ID3 header for MP3), since the join keeps only their packets.
  */
-export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset: Preset, segment: Segment, outPath: string): string[] {
+export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: TranscodeExtras = {}): string[] {
   const codec = segmentCodec(preset);
   if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
   const rate = outputSampleRate(preset, input.sampleRate);
@@ -32,11 +33,15 @@ export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset:
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
     '-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','),
     '-f', input.format, '-i', `file:${inputPath}`,
-    '-map', '0:a:0',
   ];
+  // As in one pass (ffmpeg-args.ts): an Ogg output's cover comes as a second, ffmetadata input.
+  const coverInput = first && isOggMuxer(preset.muxer) ? extras.oggCoverMetadataPath : undefined;
+  if (coverInput) args.push('-protocol_whitelist', 'file', '-f', 'ffmetadata', '-i', `file:${coverInput}`);
+  args.push('-map', '0:a:0');
   if (first) {
     args.push('-map_metadata', '0');
     if (preset.carriesCover && input.hasCover) args.push('-map', '0:v:0', '-c:v', 'copy', '-disposition:v:0', 'attached_pic');
+    if (coverInput) args.push('-map_metadata:s:a:0', '1:g');
   } else {
     args.push('-map_metadata', '-1', '-fflags', '+bitexact');
   }

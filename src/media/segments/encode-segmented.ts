@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { TranscodeExtras } from '../ffmpeg-args.ts';
 import { outputSampleRate, type Preset } from '../presets.ts';
 import type { ProbeResult } from '../types.ts';
 import { segmentCodec } from './codec-frames.ts';
@@ -19,6 +20,8 @@ export interface SegmentedEncode {
   /** How many segment encodes run at once, here in this process. */
   parallel: number;
   ffmpegPath?: string;
+  /** The Ogg cover comment file, as a one-pass transcode would use it. */
+  extras?: TranscodeExtras;
 }
 
 /**
@@ -37,7 +40,7 @@ export async function encodeSegmented(request: SegmentedEncode): Promise<Segment
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < segments.length; i = next++) {
-        await runFfmpeg(segmentEncodeArgs(request.inputPath, input, preset, segments[i]!, paths[i]!), undefined, request.ffmpegPath);
+        await runFfmpeg(segmentEncodeArgs(request.inputPath, input, preset, segments[i]!, paths[i]!, request.extras), undefined, request.ffmpegPath);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, request.parallel) }, worker));

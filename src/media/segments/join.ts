@@ -3,6 +3,7 @@ import { segmentCodec } from './codec-frames.ts';
 import { joinAac } from './join-aac.ts';
 import { joinFlac } from './join-flac.ts';
 import { joinMp3 } from './join-mp3.ts';
+import { joinOpus } from './join-opus.ts';
 import { joinWav } from './join-wav.ts';
 import type { Segment } from './plan.ts';
 
@@ -21,6 +22,8 @@ export async function joinSegments(preset: Preset, segments: readonly Segment[],
       return joinFlac(segments, paths, outPath, ffmpegPath);
     case 'mp3':
       return joinMp3(segments, paths, outPath);
+    case 'opus':
+      return joinOpus(segments, paths, outPath);
     case 'aac':
       return joinAac(segments, paths, outPath, ffmpegPath);
     case undefined:
