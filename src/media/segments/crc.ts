@@ -37,8 +37,13 @@ export function flacCrc8(bytes: Uint8Array): number {
 
 /** Continues a FLAC CRC-16 over more bytes (start from 0). */
 export function flacCrc16(bytes: Uint8Array, crc = 0): number {
-  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ crc16Table[(crc >> 8) ^ b]!;
+  for (const b of bytes) crc = flacCrc16Byte(crc, b);
   return crc;
+}
+
+/** One byte of a FLAC CRC-16, for scans that look at every byte anyway. */
+export function flacCrc16Byte(crc: number, byte: number): number {
+  return ((crc << 8) & 0xffff) ^ crc16Table[(crc >> 8) ^ byte]!;
 }
 
 export function crc16Arc(bytes: Uint8Array, crc = 0): number {

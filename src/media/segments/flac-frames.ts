@@ -1,4 +1,4 @@
-import { flacCrc16, flacCrc8 } from './crc.ts';
+import { flacCrc16, flacCrc16Byte, flacCrc8 } from './crc.ts';
 
 /**
  * FLAC frames as the format description lays them out: a header (sync, block size and rate
@@ -67,7 +67,7 @@ export function readFlacFrames(data: Buffer, from: number): FlacFrame[] {
         end = p;
         break;
       }
-      crc = flacCrc16(data.subarray(p, p + 1), crc);
+      crc = flacCrc16Byte(crc, data[p]!);
     }
     if (end < 0) {
       if (crc !== 0) throw new Error(`FLAC frame at byte ${start} has a bad CRC-16`);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { spawnTied } from '../spawn.ts';
 
 /** Runs ffmpeg (or ffprobe) to completion; rejects with the end of its stderr when it fails. */
@@ -18,12 +17,16 @@ export function runFfmpeg(args: readonly string[], onStdout?: (chunk: Buffer) =>
   });
 }
 
-/** MD5 of a file's decoded samples as signed little-endian PCM of `bits` bits (FLAC's STREAMINFO MD5). */
+/**
+ * MD5 of a file's decoded samples as signed little-endian PCM of `bits` bits (FLAC's STREAMINFO
+ * MD5), hashed inside ffmpeg by its hash muxer rather than piping the PCM through us.
+ */
 export async function decodedMd5(path: string, bits: 16 | 24, ffmpegPath = 'ffmpeg'): Promise<Buffer> {
-  const hash = createHash('md5');
-  const format = bits === 16 ? 's16le' : 's24le';
-  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', `file:${path}`, '-map', '0:a:0', '-f', format, 'pipe:1'], (chunk) => hash.update(chunk), ffmpegPath);
-  return hash.digest();
+  const codec = bits === 16 ? 'pcm_s16le' : 'pcm_s24le';
+  const out = await toolOutput(ffmpegPath, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', `file:${path}`, '-map', '0:a:0', '-c:a', codec, '-f', 'hash', '-hash', 'md5', 'pipe:1']);
+  const hex = /^MD5=([0-9a-f]{32})$/m.exec(out)?.[1];
+  if (!hex) throw new Error(`ffmpeg gave no MD5: ${out.slice(0, 200)}`);
+  return Buffer.from(hex, 'hex');
 }
 
 /** Runs a tool and resolves with its stdout (ffprobe's JSON, for instance). */
