@@ -219,7 +219,7 @@ describe('orphaned ffmpeg', () => {
 function oneJobTable(fileId: string) {
   const job: JobRow = {
     id: 1, name: 'transcode', payload: JSON.stringify({ fileId, generation: 1 }), key: null,
-    state: 'queued', attempts: 0, locked_by: null, heartbeat_at: null, run_at: 0, created_at: 0,
+    state: 'queued', attempts: 0, locked_by: null, heartbeat_at: null, run_at: 0, created_at: 0, priority: 0,
   };
   const calls = { release: 0, remove: 0 };
   let removed = false;

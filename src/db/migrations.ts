@@ -3,6 +3,7 @@ import { managedTokens } from './migration-managed-tokens.ts';
 import { typedJobs } from './migration-typed-jobs.ts';
 import { webhooks } from './migration-webhooks.ts';
 import { resumableUploads } from './migration-uploads.ts';
+import { jobPriority } from './migration-job-priority.ts';
 import { loudness } from './migration-loudness.ts';
 import { serialKey } from './serial.ts';
 
@@ -162,6 +163,8 @@ export const migrations: Record<string, Migration> = {
   '0006_webhooks': webhooks,
   '0007_resumable_uploads': resumableUploads,
   '0008_loudness': loudness,
+  // 0009 and 0010 are taken by work in progress elsewhere (user presets, file paging).
+  '0011_job_priority': jobPriority,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -89,6 +89,8 @@ export interface JobsTable {
   heartbeat_at: number | null;
   run_at: number;
   created_at: number;
+  /** Lower runs first: see EnqueueOptions.priority. */
+  priority: Generated<number>;
 }
 
 export interface NotificationsTable {

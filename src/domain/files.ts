@@ -125,7 +125,8 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
     if (!ok) return false;
     await tx.outputs.deleteForFile(fileId);
     const payload = { fileId, generation };
-    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload) });
+    const priority = (await tx.files.countActiveForUser(userId)) - 1;
+    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority: Math.max(0, priority) });
     return true;
   });
   if (!changed) throw new AppError('not_retryable', 409, `This file is ${file.status}; only failed or canceled jobs can be retried.`);

@@ -48,6 +48,8 @@ export interface FilesRepo {
   /** Applies the patch only if the guard still holds; tells whether a row changed. */
   update(id: string, patch: Partial<Omit<FileRecord, 'id' | 'user_id'>>, guard?: FileGuard): Promise<boolean>;
   deleteForUser(userId: string, id: string): Promise<boolean>;
+  /** How many of the user's files are queued or running: their place in the fair queue. */
+  countActiveForUser(userId: string): Promise<number>;
 }
 
 export interface OutputsRepo {

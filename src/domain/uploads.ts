@@ -131,9 +131,11 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       updated_at: now,
     };
     const event = await deps.store.transaction(async (tx) => {
+      // Counted before the insert: a user's first waiting file goes first in line with everyone's.
+      const priority = await tx.files.countActiveForUser(file.user_id);
       await tx.files.insert(file);
       const payload = { fileId: file.id, generation: file.generation };
-      await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload) });
+      await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority });
       return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [])));
     });
     pushEvents(deps, [event]);

@@ -46,6 +46,11 @@ export interface EnqueueOptions {
    * enqueue for the same thing (a retried transaction, a double click) is one job.
    */
   key?: string;
+  /**
+   * Lower runs first (default 0). Transcodes get the number of their owner's files already
+   * waiting or running, so jobs interleave across users instead of first come, first served.
+   */
+  priority?: number;
 }
 
 /** The key a delivery's attempts run under: a replay cannot double a pending attempt. */

@@ -7,10 +7,10 @@ import type { Database, JobRow } from '../db/schema.ts';
  */
 export interface JobTable {
   /** Adds a job inside `db` (the caller's open transaction); a key replaces a queued twin. */
-  insert(db: Kysely<Database>, job: { name: string; payload: unknown; key: string | null; runAt: number; createdAt: number }): Promise<void>;
+  insert(db: Kysely<Database>, job: { name: string; payload: unknown; key: string | null; runAt: number; createdAt: number; priority: number }): Promise<void>;
   /** Removes a job with this key that has not started. Running ones notice by their own means. */
   removeQueued(db: Kysely<Database>, key: string): Promise<void>;
-  /** Atomically takes the oldest runnable job for this worker, or returns undefined. */
+  /** Atomically takes the runnable job of lowest priority, oldest first, or returns undefined. */
   claim(workerId: string, now: number, staleBefore: number, names: readonly string[]): Promise<JobRow | undefined>;
   heartbeat(workerIds: readonly string[], now: number): Promise<void>;
   remove(id: number): Promise<void>;
@@ -37,6 +37,7 @@ export function jobTable(root: Kysely<Database>): JobTable {
           heartbeat_at: null,
           run_at: j.runAt,
           created_at: j.createdAt,
+          priority: j.priority,
         })
         .execute();
     },
@@ -59,6 +60,7 @@ export function jobTable(root: Kysely<Database>): JobTable {
                 w.and([w('state', '=', 'running'), w('heartbeat_at', '<', staleBefore)]),
               ]),
             )
+            .orderBy('priority')
             .orderBy('run_at')
             .orderBy('id')
             .limit(1),

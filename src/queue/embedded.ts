@@ -58,7 +58,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
   const jobsWithin: JobsWithin = (handle) => ({
     async enqueue(job, options = {}) {
       const now = Date.now();
-      await table.insert(handle, { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now });
+      await table.insert(handle, { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now, priority: options.priority ?? 0 });
       // The claim query queues behind this transaction on the database connection, so waking now is safe.
       setImmediate(() => wakers.forEach((wake) => wake()));
     },

@@ -20,7 +20,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
   const jobsWithin: JobsWithin = (handle) => ({
     async enqueue(job, options = {}) {
       const runAt = options.runAt === undefined ? null : new Date(options.runAt).toISOString();
-      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25)`.execute(
+      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25, priority := ${options.priority ?? 0}::int)`.execute(
         handle,
       );
     },

@@ -48,6 +48,8 @@ export interface FileJson {
   error: string | null;
   presets: string[];
   outputs: { preset: string; size: number; durationMs: number; bitRate: number; url: string; mimeType: string }[];
+  createdAt: string;
+  updatedAt: string;
   code?: string;
   detail?: string;
 }

@@ -57,6 +57,15 @@ export function filesRepo(db: Kysely<Database>): FilesRepo {
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
+    async countActiveForUser(userId) {
+      const row = await db
+        .selectFrom('files')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
     async deleteForUser(userId, id) {
       const result = await db.deleteFrom('files').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
