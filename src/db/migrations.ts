@@ -163,8 +163,7 @@ export const migrations: Record<string, Migration> = {
   '0006_webhooks': webhooks,
   '0007_resumable_uploads': resumableUploads,
   '0008_loudness': loudness,
-  // 0009 and 0010 are taken by work in progress elsewhere (user presets, file paging).
-  '0011_job_priority': jobPriority,
+  '0009_job_priority': jobPriority,
 };
 
 export const migrationProvider: MigrationProvider = {
