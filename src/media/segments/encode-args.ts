@@ -1,0 +1,60 @@
+import { allowedDemuxers, type TranscodeExtras } from '../ffmpeg-args.ts';
+import { isOggMuxer } from '../ogg-cover.ts';
+import { outputChannels, outputSampleFormat, outputSampleRate, type Preset } from '../presets.ts';
+import type { ProbeResult } from '../types.ts';
+import { segmentCodec } from './codec-frames.ts';
+import type { Segment } from './plan.ts';
+
+/**
+ * The ffmpeg command line that encodes one segment, as an independent process (later, a job on
+ * any worker). Every segment decodes the input from its start and resamples it in one chain, then
+ * trims by sample count: the samples each encoder sees are exactly those a one-pass encode sees
+ * at that place (the resampler and dither have the same history), which is what makes the join
+ * exact. Decoding the part before a segment costs little next to encoding it.
+ *
+ * The first segment carries the tags and cover as a one-pass output would; the others carry
+ * nothing but audio (and no Xing or ID3 header for MP3), since the join keeps only their packets.
+ */
+export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: TranscodeExtras = {}): string[] {
+  const codec = segmentCodec(preset);
+  if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
+  const rate = outputSampleRate(preset, input.sampleRate);
+  const channels = outputChannels(preset, input.channels);
+  const sampleFormat = outputSampleFormat(preset, { codec: input.codec, bits: input.bits ?? 0 });
+  const first = segment.index === 0;
+
+  const resample = [`osr=${rate}`, `ocl=${channels === 1 ? 'mono' : 'stereo'}`];
+  if (sampleFormat) resample.push(`osf=${sampleFormat}`, 'dither_method=triangular');
+  const trim = [`start_sample=${segment.encodeFrom}`];
+  if (segment.encodeTo !== undefined) trim.push(`end_sample=${segment.encodeTo}`);
+  const filter = `aresample=${resample.join(':')},atrim=${trim.join(':')},asetpts=PTS-STARTPTS`;
+
+  const args = [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+    '-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','),
+    '-f', input.format, '-i', `file:${inputPath}`,
+  ];
+  // As in one pass (ffmpeg-args.ts): an Ogg output's cover comes as a second, ffmetadata input.
+  const coverInput = first && isOggMuxer(preset.muxer) ? extras.oggCoverMetadataPath : undefined;
+  if (coverInput) args.push('-protocol_whitelist', 'file', '-f', 'ffmetadata', '-i', `file:${coverInput}`);
+  args.push('-map', '0:a:0');
+  if (first) {
+    args.push('-map_metadata', '0');
+    if (preset.carriesCover && input.hasCover) args.push('-map', '0:v:0', '-c:v', 'copy', '-disposition:v:0', 'attached_pic');
+    if (coverInput) args.push('-map_metadata:s:a:0', '1:g');
+  } else {
+    args.push('-map_metadata', '-1', '-fflags', '+bitexact');
+  }
+  args.push('-af', filter, '-c:a', preset.codec, ...codec.encoderArgs);
+  if (preset.bitRate !== undefined) args.push('-b:a', String(preset.bitRate));
+  if (preset.quality !== undefined) args.push('-q:a', String(preset.quality));
+  args.push('-ar', String(rate), '-ac', String(channels));
+  if (sampleFormat) args.push('-sample_fmt', sampleFormat);
+  if (preset.muxer === 'mp3') {
+    // Every segment has a Xing/LAME header (the last one's padding is the whole's); only the
+    // first has tags. The join writes one header for the whole.
+    args.push('-id3v2_version', first ? '3' : '0', '-write_xing', '1');
+  }
+  args.push('-f', preset.muxer, '-y', `file:${outPath}`);
+  return args;
+}
