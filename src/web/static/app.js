@@ -60,7 +60,9 @@
   document.addEventListener('submit', async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    // A form's buttons may ask different questions (the files list: download, retry, delete).
+    const question = event.submitter?.dataset.confirm ?? form.dataset.confirm;
+    if (question && !window.confirm(question)) {
       event.preventDefault();
       return;
     }
@@ -187,9 +189,11 @@
 
   function fileUpdated(f) {
     const scope = $(`[data-file-id="${CSS.escape(f.id)}"]`);
-    const onFilesPage = !!$('[data-live="files"]');
+    // A file not shown belongs here only on the newest page (new uploads) or when it may now
+    // match the status filter; an older page keeps its rows until the user pages.
+    const fileList = $('[data-live="files"]');
     if (!scope) {
-      if (onFilesPage) refreshLiveRegions();
+      if (fileList && (fileList.hasAttribute('data-first-page') || fileList.dataset.filter === f.status)) refreshLiveRegions();
       return;
     }
     const status = $('[data-status]', scope);
