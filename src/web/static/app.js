@@ -206,6 +206,11 @@
     if (percent) percent.textContent = `${f.progress}%`;
   }
 
+  // A batch upload (batch-upload.js) finished a file: show it in the list without waiting for events.
+  document.addEventListener('reprise:files-changed', () => {
+    if ($('[data-live="files"][data-first-page]')) refreshLiveRegions();
+  });
+
   // ---- The live stream: one EventSource per tab; the browser resumes with Last-Event-ID.
   if (area && 'EventSource' in window) {
     const source = new EventSource('/api/v1/events');
