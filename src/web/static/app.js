@@ -188,6 +188,8 @@
   }
 
   function fileUpdated(f) {
+    // Batch upload rows (batch-upload.js) follow their files too: a job can still refuse a file.
+    document.dispatchEvent(new CustomEvent('reprise:file-updated', { detail: f }));
     const scope = $(`[data-file-id="${CSS.escape(f.id)}"]`);
     // A file not shown belongs here only on the newest page (new uploads) or when it may now
     // match the status filter; an older page keeps its rows until the user pages.

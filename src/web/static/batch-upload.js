@@ -96,7 +96,9 @@
       },
       onSuccess: ({ lastResponse }) => {
         row.bar.value = 100;
-        finish(row, 'done', 'Uploaded; transcoding is queued.', `/files/${encodeURIComponent(lastResponse.getHeader('Reprise-File-Id'))}`);
+        const id = lastResponse.getHeader('Reprise-File-Id');
+        row.li.dataset.fileId = id;
+        finish(row, 'done', 'Uploaded; transcoding is queued.', `/files/${encodeURIComponent(id)}`);
       },
       onError: (err) => {
         const detail = err.originalResponse ? problemDetail(err.originalResponse.getBody()) : undefined;
@@ -113,6 +115,18 @@
       upload.start();
     });
   }
+
+  // With remote storage the server reads the file only in its job, so "not audio" can arrive
+  // after the upload finished, as the file's failure (app.js passes the live events on).
+  document.addEventListener('reprise:file-updated', ({ detail: f }) => {
+    const li = f.status === 'failed' && list.querySelector(`[data-file-id="${CSS.escape(f.id)}"]`);
+    if (!li || li.dataset.state !== 'done') return;
+    li.dataset.state = 'refused';
+    li.classList.replace('batch-done', 'batch-refused');
+    const text = li.querySelector('[data-batch-text]');
+    text.textContent = f.error || 'The file was refused.';
+    text.setAttribute('role', 'alert');
+  });
 
   function next() {
     while (running < RUNNING_AT_ONCE && waiting.length > 0) start(waiting.shift());
