@@ -85,6 +85,8 @@ describe('many files at once, in a real browser', () => {
     await copyFile(await fixtures.wav(), path.join(dir, 'First tone.wav'));
     await copyFile(await fixtures.mp3WithCover(), path.join(dir, 'Second tone.mp3'));
     await copyFile(await fixtures.text(), path.join(dir, 'notes.txt'));
+    await copyFile(await fixtures.longWav(), path.join(dir, 'Long A.wav'));
+    await copyFile(await fixtures.longWav(), path.join(dir, 'Long B.wav'));
     await mkdir(path.join(dir, 'album'));
     await copyFile(await fixtures.wav(), path.join(dir, 'album', 'Track 1.wav'));
     await copyFile(await fixtures.hiRes(), path.join(dir, 'album', 'Track 2.flac'));
@@ -154,5 +156,27 @@ describe('many files at once, in a real browser', () => {
     assert.equal(await page.getByRole('link', { name: 'Second tone.mp3', exact: true }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Track 1.wav', exact: true }).count(), 1, 'the others stay');
     await screenshot(page, 'batch-after-delete');
+  });
+
+  it('aborts one upload of a batch and keeps going with the others', async () => {
+    await page.goto(`${srv.url}/files`);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    // Slow enough that the first upload is still under way when it is aborted.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
+    try {
+      await page.getByLabel('Audio file').setInputFiles(['Long A.wav', 'Long B.wav', 'First tone.wav'].map((n) => path.join(dir, n)));
+      await page.getByRole('button', { name: 'Upload and transcode' }).click();
+      await page.waitForFunction(() => /\d+% ·/.test(document.querySelector('[data-batch-item] [data-batch-text]')?.textContent ?? ''));
+      await page.getByRole('button', { name: 'Abort Long A.wav' }).click();
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    }
+    const rows = await settled(page, [['Long A.wav', 'aborted'], ['Long B.wav', 'done'], ['First tone.wav', 'done']]);
+    assert.match(rows[0]?.text ?? '', /Nothing was kept/);
+    const user = await srv.app.deps.store.users.findByUsername('robin');
+    const names = user ? (await srv.app.deps.store.files.listForUser(user.id)).map((f) => f.name) : [];
+    assert.ok(!names.includes('Long A.wav'), 'no file for the aborted upload');
+    assert.ok(names.includes('Long B.wav'));
   });
 });
