@@ -38,10 +38,28 @@ export interface FileGuard {
   statusIn?: readonly FileStatus[];
 }
 
+/** A place in the newest-first order: the row just past it is the next one shown. */
+export interface FilePosition {
+  createdAt: number;
+  id: string;
+}
+
+export interface FilePageQuery {
+  status?: FileStatus;
+  /** Rows older than this position (the next page), or newer than `after` (the previous one). */
+  before?: FilePosition;
+  after?: FilePosition;
+  limit: number;
+}
+
 export interface FilesRepo {
   insert(file: FileRecord): Promise<void>;
   /** Newest first. */
   listForUser(userId: string): Promise<FileRecord[]>;
+  /** One page of the user's files, newest first (ties by id), keyset-paged so rows never repeat. */
+  pageForUser(userId: string, query: FilePageQuery): Promise<FileRecord[]>;
+  /** Those of `ids` that are the user's. */
+  findManyForUser(userId: string, ids: readonly string[]): Promise<FileRecord[]>;
   findForUser(userId: string, id: string): Promise<FileRecord | undefined>;
   /** Unscoped: for the job handler, which acts on behalf of the file's owner. */
   findById(id: string): Promise<FileRecord | undefined>;

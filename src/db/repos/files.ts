@@ -42,6 +42,27 @@ export function filesRepo(db: Kysely<Database>): FilesRepo {
       const rows = await db.selectFrom('files').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id').execute();
       return rows.map(toFile);
     },
+    async pageForUser(userId, { status, before, after, limit }) {
+      let query = db.selectFrom('files').selectAll().where('user_id', '=', userId);
+      if (status) query = query.where('status', '=', status);
+      // Newest first, then id ascending: "older" is a smaller time, or the same time and a larger id.
+      if (before) {
+        query = query.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '>', before.id)])]));
+      }
+      if (after) {
+        query = query.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
+        // Read the newer rows nearest the position first, then put them back in page order.
+        const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'desc').limit(limit).execute();
+        return rows.reverse().map(toFile);
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'asc').limit(limit).execute();
+      return rows.map(toFile);
+    },
+    async findManyForUser(userId, ids) {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('files').selectAll().where('user_id', '=', userId).where('id', 'in', [...ids]).execute();
+      return rows.map(toFile);
+    },
     async findForUser(userId, id) {
       const row = await db.selectFrom('files').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
       return row && toFile(row);

@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { logIn, signUp } from '../../domain/accounts.ts';
-import { cancelFile, deleteFile, getFile, listFiles, retryFile, toFileView } from '../../domain/files.ts';
+import { cancelFile, deleteFile, getFile, retryFile, toFileView } from '../../domain/files.ts';
+import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
+import { decodeCursor, listFilesPage, parseStatus } from '../../domain/file-list.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
 import { createToken, issuePasswordToken, listTokens, revokeToken } from '../../domain/tokens.ts';
 import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
@@ -11,7 +13,17 @@ import { requireApiUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
 import type { Throttles } from '../throttle.ts';
 import { receiveUpload } from '../upload.ts';
-import { cancelFileSchema, deleteFileSchema, getFileSchema, listFilesSchema, outputSchema, retryFileSchema, uploadFileSchema } from '../schemas/files.ts';
+import {
+  cancelFileSchema,
+  deleteFileSchema,
+  deleteFilesSchema,
+  getFileSchema,
+  listFilesSchema,
+  outputSchema,
+  retryFileSchema,
+  retryFilesSchema,
+  uploadFileSchema,
+} from '../schemas/files.ts';
 import { dismissAllSchema, dismissNotificationSchema, listNotificationsSchema } from '../schemas/notifications.ts';
 import { listPresetsSchema } from '../schemas/presets.ts';
 import { createAccountSchema, createTokenSchema, listTokensSchema, revokeTokenSchema, type TokenRequestBody } from '../schemas/tokens.ts';
@@ -78,7 +90,15 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
         return reply.status(204).send();
       });
 
-      authed.get('/files', { schema: listFilesSchema }, async (request) => ({ files: await listFiles(deps, request.userId) }));
+      authed.get('/files', { schema: listFilesSchema }, async (request) => {
+        const { status, limit, before } = request.query;
+        const page = await listFilesPage(deps, request.userId, { status: parseStatus(status), limit: limit === undefined ? undefined : Number(limit), before: decodeCursor(before) });
+        return { files: page.files, next: page.next };
+      });
+      // Bulk actions are verbs on the collection (POST with a body), not DELETE with a body, which
+      // proxies and clients may drop: see docs/decisions/0015-batches-and-paged-files.md.
+      authed.post('/files/delete', { schema: deleteFilesSchema }, (request) => deleteFiles(deps, request.userId, request.body?.ids));
+      authed.post('/files/retry', { schema: retryFilesSchema }, (request) => retryFiles(deps, request.userId, request.body?.ids));
 
       // The multipart body is read as a stream in the handler; its schema only documents it.
       authed.post('/files', { schema: uploadFileSchema, validatorCompiler: () => () => true }, async (request, reply) => {

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
-import { cancelFile, deleteFile, getFile, listFiles, retryFile } from '../../domain/files.ts';
+import { cancelFile, deleteFile, getFile, retryFile } from '../../domain/files.ts';
+import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
+import { decodeCursor, FILE_STATUSES, listFilesPage, parseStatus } from '../../domain/file-list.ts';
+import { pageQueryOf, pagerLinks, plural } from '../file-pager.ts';
 import { AppError } from '../../errors.ts';
 import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
 import { requirePageUser } from '../auth.ts';
@@ -16,17 +19,42 @@ export function filePages(app: WebContext) {
   return async (server: FastifyInstance) => {
     server.addHook('preHandler', requirePageUser(deps));
 
-    const filesPage = async (request: Parameters<typeof renderPage>[1], reply: Parameters<typeof renderPage>[2], extra: { error?: string } = {}, status = 200) =>
-      renderPage(deps, request, reply, 'files', {
+    const filesPage = async (request: Parameters<typeof renderPage>[1], reply: Parameters<typeof renderPage>[2], extra: { error?: string } = {}, status = 200) => {
+      const query = pageQueryOf(request.query);
+      const filter = parseStatus(query.status);
+      const page = await listFilesPage(deps, request.userId, { status: filter, before: decodeCursor(query.before), after: decodeCursor(query.after, 'after') });
+      return renderPage(deps, request, reply, 'files', {
         title: 'Your files',
-        files: await listFiles(deps, request.userId),
+        files: page.files,
+        filter: filter ?? null,
+        statuses: FILE_STATUSES,
+        pager: pagerLinks(filter, page),
+        firstPage: page.previous === null,
         presets: presets.map((p) => ({ ...p, depthAndRate: describeDepthAndRate(p) })),
         defaultPresetIds,
         maxUploadBytes: deps.config.maxUploadBytes,
         ...extra,
       }, status);
+    };
 
     server.get('/files', (request, reply) => filesPage(request, reply));
+
+    // The selection form's other buttons: the same checkboxes as the ZIP download, other actions.
+    const bulk = (path: string, run: (userId: string, ids: unknown) => Promise<string>) =>
+      server.post<{ Body: { ids?: unknown; status?: unknown } | undefined }>(path, { preHandler: server.csrfProtection }, async (request, reply) => {
+        request.session.set('flash', await run(request.userId, request.body?.ids));
+        const back = typeof request.body?.status === 'string' && FILE_STATUSES.some((s) => s === request.body?.status) ? `?status=${request.body.status}` : '';
+        return reply.redirect(`/files${back}`, 303);
+      });
+    bulk('/files/delete', async (userId, ids) => {
+      const { deleted } = await deleteFiles(deps, userId, ids);
+      return `${plural(deleted.length, 'file')} deleted with ${deleted.length === 1 ? 'its' : 'their'} outputs.`;
+    });
+    bulk('/files/retry', async (userId, ids) => {
+      const { retried, skipped } = await retryFiles(deps, userId, ids);
+      const left = skipped.length > 0 ? ` ${plural(skipped.length, 'file')} left alone (only failed or canceled jobs are retried).` : '';
+      return `${plural(retried.length, 'file')} queued again.${left}`;
+    });
 
     server.post('/files', { preHandler: server.csrfProtection }, async (request, reply) => {
       try {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FileView, OutputView } from '../../domain/files.ts';
-import { DateTime, IdParams, Nullable, empty, json, notFound, problem, readOnly, ref, unauthenticated } from './common.ts';
+import { DateTime, IdParams, Nullable, empty, json, notFound, problem, readOnly, ref, unauthenticated, withCode } from './common.ts';
 import { LoudnessSchema, loudnessUploadFields } from './loudness.ts';
 
 const fileStatus = Type.Union(['queued', 'running', 'completed', 'failed', 'canceled'].map((s) => Type.Literal(s)));
@@ -51,8 +51,50 @@ const uploadRefusals =
   'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file, invalid_loudness (the field named); 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
 
 export const listFilesSchema = {
-  summary: "List the caller's files",
-  response: { 200: json(Type.Object({ files: Type.Array(FileRef) }), 'Files'), 401: unauthenticated },
+  summary: "List the caller's files, newest first, a page at a time",
+  description:
+    'Pages are cut by a cursor, not an offset: pass the `next` of one answer as `before` to get the files after it. Files added or deleted meanwhile never make a page repeat or skip one. Without `before`, the newest files.',
+  // Not bounded here: the domain answers a bad status, limit or cursor with its own 422 codes.
+  querystring: Type.Object({
+    status: Type.Optional(Type.String({ description: 'Only files in this state: queued, running, completed, failed or canceled' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Files per page, 1 to 200 (default 50)' })),
+    before: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page' })),
+  }),
+  response: {
+    200: json(
+      Type.Object({
+        files: Type.Array(FileRef),
+        next: Nullable(Type.String(), 'Pass as `before` for the next page; null on the last page'),
+      }),
+      'Files',
+    ),
+    401: unauthenticated,
+    422: problem('A status that is not one of the five (invalid_status), a limit outside 1 to 200 (invalid_limit), a cursor not given out here (invalid_cursor), or a limit that is not a whole number (invalid_query)'),
+  },
+};
+
+const selectionBody = Type.Object({
+  ids: Type.Optional(withCode(Type.Array(Type.String(), { description: 'File ids (1 to 1,000)' }), 'invalid_ids')),
+});
+const selectionRefusals = {
+  401: unauthenticated,
+  403: readOnly,
+  404: notFound("file (any id that is not one of the caller's files: then nothing is done)"),
+  422: problem('Not a list of ids (invalid_ids), an empty one (no_files_chosen) or over 1,000 (too_many_files)'),
+};
+
+export const deleteFilesSchema = {
+  summary: 'Delete several files and their outputs',
+  description: 'All or nothing as to ownership: if any id is not one of the caller\'s files, none is deleted.',
+  body: selectionBody,
+  response: { 200: json(Type.Object({ deleted: Type.Array(Type.String()) }), 'Deleted'), ...selectionRefusals },
+};
+
+export const retryFilesSchema = {
+  summary: 'Retry several failed or canceled jobs',
+  description: "Files that are not failed or canceled are left alone and listed in `skipped`. If any id is not one of the caller's files, nothing is retried.",
+  body: selectionBody,
+  response: { 200: json(Type.Object({ retried: Type.Array(Type.String()), skipped: Type.Array(Type.String()) }), 'Queued again'), ...selectionRefusals },
 };
 
 /**

@@ -60,7 +60,9 @@
   document.addEventListener('submit', async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    // A form's buttons may ask different questions (the files list: download, retry, delete).
+    const question = event.submitter?.dataset.confirm ?? form.dataset.confirm;
+    if (question && !window.confirm(question)) {
       event.preventDefault();
       return;
     }
@@ -186,10 +188,14 @@
   }
 
   function fileUpdated(f) {
+    // Batch upload rows (batch-upload.js) follow their files too: a job can still refuse a file.
+    document.dispatchEvent(new CustomEvent('reprise:file-updated', { detail: f }));
     const scope = $(`[data-file-id="${CSS.escape(f.id)}"]`);
-    const onFilesPage = !!$('[data-live="files"]');
+    // A file not shown belongs here only on the newest page (new uploads) or when it may now
+    // match the status filter; an older page keeps its rows until the user pages.
+    const fileList = $('[data-live="files"]');
     if (!scope) {
-      if (onFilesPage) refreshLiveRegions();
+      if (fileList && (fileList.hasAttribute('data-first-page') || fileList.dataset.filter === f.status)) refreshLiveRegions();
       return;
     }
     const status = $('[data-status]', scope);
@@ -201,6 +207,11 @@
     const percent = $('[data-percent]', scope);
     if (percent) percent.textContent = `${f.progress}%`;
   }
+
+  // A batch upload (batch-upload.js) finished a file: show it in the list without waiting for events.
+  document.addEventListener('reprise:files-changed', () => {
+    if ($('[data-live="files"][data-first-page]')) refreshLiveRegions();
+  });
 
   // ---- The live stream: one EventSource per tab; the browser resumes with Last-Event-ID.
   if (area && 'EventSource' in window) {
