@@ -4,6 +4,7 @@ import { typedJobs } from './migration-typed-jobs.ts';
 import { webhooks } from './migration-webhooks.ts';
 import { resumableUploads } from './migration-uploads.ts';
 import { loudness } from './migration-loudness.ts';
+import { userPresets } from './migration-user-presets.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -162,6 +163,7 @@ export const migrations: Record<string, Migration> = {
   '0006_webhooks': webhooks,
   '0007_resumable_uploads': resumableUploads,
   '0008_loudness': loudness,
+  '0009_user_presets': userPresets,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -127,6 +127,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       waveform: null,
       loudness,
       loudness_report: null,
+      own_presets: [],
       created_at: now,
       updated_at: now,
     };
