@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { cancelFile, deleteFile, getFile, listFiles, retryFile } from '../../domain/files.ts';
 import { AppError } from '../../errors.ts';
-import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
+import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { listPresetViews } from '../../domain/preset-catalog.ts';
 import { requirePageUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
 import { waveformSvg } from '../../media/waveform.ts';
@@ -20,7 +21,8 @@ export function filePages(app: WebContext) {
       renderPage(deps, request, reply, 'files', {
         title: 'Your files',
         files: await listFiles(deps, request.userId),
-        presets: presets.map((p) => ({ ...p, depthAndRate: describeDepthAndRate(p) })),
+        // Built-in presets, then the user's own: the same list GET /api/v1/presets gives them.
+        presets: await listPresetViews(deps, request.userId),
         defaultPresetIds,
         maxUploadBytes: deps.config.maxUploadBytes,
         ...extra,
