@@ -152,4 +152,32 @@ describe('presets of one\'s own', () => {
     assert.deepEqual([up.status, up.body.code], [422, 'unknown_preset']);
     assert.equal((await alice.json<PresetJson>('GET', `/presets/${secret.id}`)).body.label, 'Alice only', 'still there, unchanged');
   });
+
+  it('the Presets page makes, changes and deletes them with CSRF-checked forms, without JavaScript', async () => {
+    const page = await PageClient.signUp(srv.url, 'dora');
+    const empty = await page.get('/presets');
+    assert.equal(empty.status, 200);
+    const forged = await page.post('/presets', { label: 'x', codec: 'flac' }, { csrf: false });
+    assert.equal(forged.status, 403, 'no CSRF token, no preset');
+
+    const refused = await page.post('/presets', { label: 'Opus CD', codec: 'opus', sampleRate: '44100', bitRateKbps: '', quality: '', channels: '', bitDepth: '' });
+    assert.equal(refused.status, 422);
+    assert.match(refused.text, /sampleRate/, 'the page names the field');
+
+    const made = await page.post('/presets', { label: 'Speech MP3', codec: 'mp3', bitRateKbps: '64', quality: '', sampleRate: '', channels: '1', bitDepth: '' });
+    assert.deepEqual([made.status, made.location], [303, '/presets']);
+    const listed = await page.get('/presets');
+    const id = /data-preset-id="(u-[0-9a-f-]{36})"/.exec(listed.html)?.[1];
+    assert.ok(id && listed.html.includes('Speech MP3'));
+    const view = await page.fetch(`/api/v1/presets/${id}`, { method: 'GET' });
+    assert.deepEqual(((await view.json()) as { spec: unknown }).spec, { label: 'Speech MP3', codec: 'mp3', bitRate: 64000, channels: 1 });
+
+    const changed = await page.post(`/presets/${id}`, { label: 'Speech MP3 (stereo)', codec: 'mp3', bitRateKbps: '96', quality: '', sampleRate: '', channels: '', bitDepth: '' });
+    assert.equal(changed.status, 303);
+    const form = await page.get('/files');
+    assert.ok(form.html.includes(`value="${id}"`) && form.html.includes('Speech MP3 (stereo)'), 'offered on the upload form');
+
+    assert.equal((await page.post(`/presets/${id}/delete`, {})).status, 303);
+    assert.ok(!(await page.get('/presets')).html.includes(`data-preset-id="${id}"`));
+  });
 });

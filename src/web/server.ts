@@ -24,6 +24,7 @@ import { presetRoutes } from './routes/presets.ts';
 import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
+import { presetPages } from './routes/pages-presets.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -155,6 +156,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(filePages(app));
   await server.register(notificationPages(app));
   await server.register(settingsPages(app));
+  await server.register(presetPages(app));
   await server.register(zipPages(app));
   await server.register(
     async (api) => {
