@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { tusUpload } from './helpers/tus.ts';
+import { readFile } from 'node:fs/promises';
 
 interface PresetJson {
   id: string;
@@ -179,5 +181,18 @@ describe('presets of one\'s own', () => {
 
     assert.equal((await page.post(`/presets/${id}/delete`, {})).status, 303);
     assert.ok(!(await page.get('/presets')).html.includes(`data-preset-id="${id}"`));
+  });
+
+  it('are chosen in a resumable (tus) upload\'s metadata too, by their owner only', async () => {
+    const alac = await create(alice, { label: 'ALAC 16', codec: 'alac', bitDepth: 16 });
+    const source = await readFile(await fixtures.wav());
+    const mine = await tusUpload(srv.url, source, { headers: { authorization: `Bearer ${alice.token}` }, metadata: { filename: 'tone.wav', presets: alac.id } });
+    assert.ok(mine.fileId, JSON.stringify(mine));
+    const done = await completed(alice, mine.fileId);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.deepEqual(done.outputs.map((o) => [o.preset, o.mimeType]), [[alac.id, 'audio/mp4']]);
+    const theirs = await tusUpload(srv.url, source, { headers: { authorization: `Bearer ${bob.token}` }, metadata: { filename: 'tone.wav', presets: alac.id } });
+    assert.equal(theirs.status, 422);
+    assert.match(theirs.body ?? '', /unknown_preset/);
   });
 });
