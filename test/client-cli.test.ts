@@ -175,6 +175,8 @@ describe('the reprise client commands', () => {
   });
 
   it('lists files and presets, as tables and as JSON', async () => {
+    const own = await api.json<{ id: string }>('POST', '/presets', { label: 'Speech Opus', codec: 'opus', bitRate: 32000, channels: 1 });
+    assert.equal(own.status, 201);
     const [files, filesJson, presets, presetsJson] = await Promise.all([
       cli(['files'], { env }),
       cli(['files', '--json'], { env }),
@@ -190,6 +192,9 @@ describe('the reprise client commands', () => {
     assert.match(files.stdout, new RegExp(`^${done?.id}\\s+completed\\s+flac-cd,mp3-192k\\s+third\\.flac$`, 'm'));
     assert.match(presets.stdout, /^flac-cd \*\s+flac\s+lossless\s+FLAC/m);
     assert.match(presets.stdout, /^mp3-320k\s+mp3\s+lossy/m);
+    assert.doesNotMatch(presets.stdout, /Speech Opus/, 'without a token: built-in presets only');
+    const mine = await cli(['presets'], { env });
+    assert.match(mine.stdout, new RegExp(`^${own.body.id}\\s+opus\\s+lossy\\s+Speech Opus \\(yours\\)$`, 'm'));
     const ids = (JSON.parse(presetsJson.stdout) as { presets: { id: string }[] }).presets.map((p) => p.id);
     assert.ok(ids.includes('opus-96k'));
   });

@@ -172,6 +172,27 @@ for (const backend of databaseBackends()) {
       assert.equal(await store.sessions.find('s-1', 0), undefined);
     });
 
+    it('user presets: the spec round-trips; a foreign id finds, changes and deletes nothing; a file keeps its snapshot', async () => {
+      const spec = { label: 'Mono Opus', codec: 'opus' as const, bitRate: 64_000, channels: 1 as const };
+      await store.userPresets.insert({ id: 'u-1', user_id: A, spec, created_at: 1, updated_at: 1 });
+      await store.userPresets.insert({ id: 'u-2', user_id: A, spec: { label: 'FLAC', codec: 'flac' }, created_at: 2, updated_at: 2 });
+      assert.deepEqual(await store.userPresets.findForUser(A, 'u-1'), { id: 'u-1', user_id: A, spec, created_at: 1, updated_at: 1 });
+      assert.deepEqual((await store.userPresets.listForUser(A)).map((p) => p.id), ['u-1', 'u-2']);
+      assert.equal(await store.userPresets.countForUser(A), 2);
+      assert.equal(await store.userPresets.findForUser(B, 'u-1'), undefined);
+      assert.equal(await store.userPresets.update(B, 'u-1', { spec: { label: 'x', codec: 'wav' }, updated_at: 3 }), false);
+      assert.equal(await store.userPresets.deleteForUser(B, 'u-1'), false);
+      assert.equal(await store.userPresets.update(A, 'u-1', { spec: { ...spec, bitRate: 32_000 }, updated_at: 3 }), true);
+      assert.equal((await store.userPresets.findForUser(A, 'u-1'))?.spec.bitRate, 32_000);
+      assert.equal(await store.userPresets.deleteForUser(A, 'u-1'), true);
+      assert.equal(await store.userPresets.countForUser(A), 1);
+
+      const snapshot = { id: 'u-1', label: 'Mono Opus', muxer: 'opus', extension: 'opus', mimeType: 'audio/ogg', codec: 'libopus', bitRate: 64_000, allowedRates: [48000], maxChannels: 1, carriesCover: false, lossless: false };
+      const file = fileRecord('f-own', A, { presets: ['u-1'], own_presets: [snapshot] });
+      await store.files.insert(file);
+      assert.deepEqual(await store.files.findById(file.id), file);
+    });
+
     it('transaction: rows and jobs commit together, or neither does', async () => {
       const jobsFor = async (fileId: string) =>
         (await database.db.selectFrom('jobs').select('payload').execute()).filter((j) => j.payload.includes(fileId)).length;

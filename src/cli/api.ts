@@ -26,6 +26,8 @@ export interface PresetJson {
   extension: string;
   lossless: boolean;
   default: boolean;
+  /** One of the signed-in user's own presets (servers before own presets leave it out). */
+  own?: boolean;
 }
 
 /** The one human sentence in an RFC 9457 problem body, or the start of whatever came back. */

@@ -5,6 +5,7 @@ import { webhooks } from './migration-webhooks.ts';
 import { resumableUploads } from './migration-uploads.ts';
 import { jobPriority } from './migration-job-priority.ts';
 import { loudness } from './migration-loudness.ts';
+import { userPresets } from './migration-user-presets.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -164,6 +165,7 @@ export const migrations: Record<string, Migration> = {
   '0007_resumable_uploads': resumableUploads,
   '0008_loudness': loudness,
   '0009_job_priority': jobPriority,
+  '0010_user_presets': userPresets,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -57,6 +57,8 @@ export interface FilesTable {
   loudness: string | null;
   /** JSON of what the job measured and did (before, after, method); null until it has. */
   loudness_report: string | null;
+  /** JSON array of the own presets' definitions chosen, as they were at upload; null: none. */
+  own_presets: string | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;
@@ -125,6 +127,17 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   resumable_uploads: ResumableUploadsTable;
+  user_presets: UserPresetsTable;
+}
+
+export interface UserPresetsTable {
+  /** u-<uuid>: never a built-in id. */
+  id: string;
+  user_id: string;
+  /** JSON of what the user asked for (see domain/user-presets.ts PresetSpec). */
+  spec: string;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface ResumableUploadsTable {

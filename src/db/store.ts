@@ -9,6 +9,7 @@ import { tokensRepo } from './repos/tokens.ts';
 import { resumableUploadsRepo } from './repos/resumable-uploads.ts';
 import { sessionsRepo } from './repos/sessions.ts';
 import { usersRepo } from './repos/users.ts';
+import { userPresetsRepo } from './repos/user-presets.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 /**
@@ -31,6 +32,7 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     webhookDeliveries: webhookDeliveriesRepo(db),
     resumableUploads: resumableUploadsRepo(db),
     sessions: sessionsRepo(db),
+    userPresets: userPresetsRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

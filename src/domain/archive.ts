@@ -3,6 +3,7 @@
  * download has, made unique and safe as a path. Only rows that exist are listed, and rows exist
  * only for whole outputs, so a file still transcoding adds what it has finished (nothing yet).
  */
+import { filePreset } from './preset-catalog.ts';
 import { AppError, notFound } from '../errors.ts';
 import { archiveSegment, UniqueNames } from './archive-names.ts';
 import { downloadName } from './names.ts';
@@ -31,7 +32,7 @@ function outputItems(file: FileRecord, outputs: readonly OutputRecord[], folder:
   return chosen.flatMap((presetId) => {
     const output = outputs.find((o) => o.file_id === file.id && o.preset_id === presetId);
     if (!output) return [];
-    const name = names.claim(archiveSegment(downloadName(file.original_filename, presetId, chosen), `output-${presetId}`));
+    const name = names.claim(archiveSegment(downloadName(file.original_filename, presetId, chosen, (id) => filePreset(file, id)), `output-${presetId}`));
     return [{
       path: folder ? `${folder}/${name}` : name,
       blobKey: output.blob_key,

@@ -1,6 +1,6 @@
 import { AppError, notFound } from '../errors.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
-import { findPreset } from '../media/presets.ts';
+import { filePreset } from './preset-catalog.ts';
 import { emit } from './events.ts';
 import type { Deps, FileRecord, OutputRecord } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
@@ -57,7 +57,7 @@ export function toFileView(file: FileRecord, outputs: readonly OutputRecord[]): 
     // Only outputs that exist have rows, so a link is never shown before its file is whole.
     outputs: presets.flatMap((id) => {
       const o = outputs.find((x) => x.preset_id === id);
-      const p = findPreset(id);
+      const p = filePreset(file, id);
       if (!o || !p) return [];
       return [{
         preset: id,

@@ -5,7 +5,7 @@
  * emoji is never split in half, and a cut keeps the extension people recognise the file by.
  */
 import path from 'node:path';
-import { findPreset } from '../media/presets.ts';
+import { findPreset, type Preset } from '../media/presets.ts';
 
 // C0/C1 controls, DEL, bidi embeddings/overrides/isolates and marks, the Arabic letter mark,
 // line/paragraph separators, BOM, and unpaired surrogates.
@@ -48,10 +48,16 @@ function baseName(raw: string): string {
 }
 
 /** "song.flac" from "song.wav"; "song-mp3-320k.mp3" when two chosen presets share an extension. */
-export function downloadName(originalFilename: string, presetId: string, chosen: readonly string[]): string {
-  const preset = findPreset(presetId);
+export function downloadName(
+  originalFilename: string,
+  presetId: string,
+  chosen: readonly string[],
+  // Own presets are looked up in the file's snapshot of them (preset-catalog.ts filePreset).
+  lookup: (id: string) => Preset | undefined = findPreset,
+): string {
+  const preset = lookup(presetId);
   const ext = preset?.extension ?? 'bin';
   const stem = path.parse(originalFilename).name || 'audio';
-  const shared = chosen.filter((id) => findPreset(id)?.extension === ext).length > 1;
+  const shared = chosen.filter((id) => lookup(id)?.extension === ext).length > 1;
   return shared ? `${stem}-${presetId}.${ext}` : `${stem}.${ext}`;
 }

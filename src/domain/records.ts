@@ -5,7 +5,9 @@
  * a record and its row read alike.
  */
 
+import type { Preset } from '../media/presets.ts';
 import type { LoudnessOption, LoudnessReport } from './loudness.ts';
+import type { PresetSpec } from './user-presets.ts';
 
 export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
 
@@ -41,6 +43,8 @@ export interface FileRecord {
   loudness: LoudnessOption | null;
   /** What normalization measured and did, once the job completed with it. */
   loudness_report: LoudnessReport | null;
+  /** The own presets among `presets`, as they were defined at upload: outlive later edits and deletion. */
+  own_presets: Preset[];
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;
@@ -126,4 +130,13 @@ export interface ApiToken {
   /** Epoch ms after which the token is refused; null: never. */
   expiresAt: number | null;
   readOnly: boolean;
+}
+
+/** A preset of one's own: what its owner asked for. */
+export interface UserPresetRecord {
+  id: string;
+  user_id: string;
+  spec: PresetSpec;
+  created_at: number;
+  updated_at: number;
 }

@@ -11,6 +11,7 @@ import type {
   NotificationRecord,
   OutputRecord,
   ResumableUploadRecord,
+  UserPresetRecord,
   UserRecord,
   WebhookDeliveryRecord,
   WebhookEndpointRecord,
@@ -122,6 +123,17 @@ export interface ResumableUploadsRepo {
   removeOlderThan(before: number): Promise<string[]>;
 }
 
+export interface UserPresetsRepo {
+  insert(preset: UserPresetRecord): Promise<void>;
+  /** Oldest first: the order they were made in. */
+  listForUser(userId: string): Promise<UserPresetRecord[]>;
+  findForUser(userId: string, id: string): Promise<UserPresetRecord | undefined>;
+  countForUser(userId: string): Promise<number>;
+  /** False when the user has no preset with this id. */
+  update(userId: string, id: string, patch: Pick<UserPresetRecord, 'spec' | 'updated_at'>): Promise<boolean>;
+  deleteForUser(userId: string, id: string): Promise<boolean>;
+}
+
 export interface SessionsRepo {
   save(session: { sid: string; userId: string | null; data: string; expiresAt: number }): Promise<void>;
   /** The session's data, unless it is missing or expired at `now`. */
@@ -152,6 +164,7 @@ export interface Store {
   webhookDeliveries: WebhookDeliveriesRepo;
   resumableUploads: ResumableUploadsRepo;
   sessions: SessionsRepo;
+  userPresets: UserPresetsRepo;
   /** Jobs added or dropped here commit or roll back with everything else done through this store. */
   jobs: JobQueue;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */

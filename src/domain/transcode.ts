@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkInputLimits } from '../media/limits.ts';
-import { findPreset, type Preset } from '../media/presets.ts';
+import type { Preset } from '../media/presets.ts';
+import { filePreset } from './preset-catalog.ts';
 import { roundMeasurement, shiftedBy } from '../media/loudness.ts';
 import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult, type TranscodeResult } from '../media/types.ts';
 import type { LoudnessReport } from './loudness.ts';
@@ -49,7 +50,7 @@ export async function runTranscodeJob(
   opts.signal.addEventListener('abort', forward, { once: true });
   const published: string[] = [];
   try {
-    const presets = file.presets.flatMap((id) => findPreset(id) ?? []);
+    const presets = file.presets.flatMap((id) => filePreset(file, id) ?? []);
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
     let written: TranscodeResult = { durationMs: 0 };
     let analysis: LoudnessAnalysis | undefined;

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, fromSystemError } from '../errors.ts';
 import { checkInputLimits } from '../media/limits.ts';
-import { defaultPresetIds, findPreset, type Preset } from '../media/presets.ts';
+import { defaultPresetIds, type Preset } from '../media/presets.ts';
+import { resolveChosenPresets } from './preset-catalog.ts';
 import { MediaError, type MediaErrorKind, type ProbeResult } from '../media/types.ts';
 import { fileBlobPrefix, inputKey } from './blob-keys.ts';
 import { pushEvents, recordEvent } from './events.ts';
@@ -14,16 +15,15 @@ import { parseLoudnessOption, type LoudnessFields } from './loudness.ts';
 
 export { fileBlobPrefix, inputKey } from './blob-keys.ts';
 
-/** Parses "a,b" or ["a","b"] into known preset ids, in order, without duplicates. */
+/**
+ * Parses "a,b" or ["a","b"] into preset ids, in order, without duplicates (the defaults when
+ * none); whether each names a preset the user may choose is resolveChosenPresets' question.
+ */
 export function parsePresetIds(raw: unknown): string[] {
   const list = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [])
     .map((v) => String(v).trim())
     .filter(Boolean);
   if (list.length === 0) return [...defaultPresetIds];
-  const unknown = list.filter((id) => !findPreset(id));
-  if (unknown.length > 0) {
-    throw new AppError('unknown_preset', 422, `Unknown preset: ${unknown.join(', ')}. See /api/v1/presets.`);
-  }
   return [...new Set(list)];
 }
 
@@ -101,9 +101,9 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
   try {
     if (upload.size === 0) throw new AppError('empty_file', 422, 'The uploaded file is empty.');
     const presetIds = parsePresetIds(upload.presets);
+    const { presets, own } = await resolveChosenPresets(deps, upload.userId, presetIds);
     const loudness = parseLoudnessOption(upload.loudness ?? {});
     // With remote storage the upload is not on this machine: the job probes it first instead.
-    const presets = presetIds.flatMap((id) => findPreset(id) ?? []);
     const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId, presets) : pendingProbe;
     const now = deps.now();
     const file: FileRecord = {
@@ -127,6 +127,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       waveform: null,
       loudness,
       loudness_report: null,
+      own_presets: own,
       created_at: now,
       updated_at: now,
     };

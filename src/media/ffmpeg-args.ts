@@ -1,6 +1,6 @@
 import { METER_FILTER } from './loudness.ts';
 import { isOggMuxer } from './ogg-cover.ts';
-import { outputChannels, outputSampleFormat, outputSampleRate, type Preset } from './presets.ts';
+import { outputChannels, outputCodec, outputSampleFormat, outputSampleRate, type Preset } from './presets.ts';
 import type { OutputPlan, ProbeResult } from './types.ts';
 
 /**
@@ -75,7 +75,7 @@ export function transcodeArgs(
     }
     // The source's tags stay the file's; the picture comment joins them on the Ogg stream.
     if (coverInput && isOggMuxer(preset.muxer)) args.push('-map_metadata:s:a:0', '1:g');
-    args.push('-c:a', preset.codec);
+    args.push('-c:a', outputCodec(preset, { codec: input.codec, bits: input.bits ?? 0 }));
     if (preset.bitRate !== undefined) args.push('-b:a', String(preset.bitRate));
     if (preset.quality !== undefined) args.push('-q:a', String(preset.quality));
     args.push('-ar', String(outputSampleRate(preset, input.sampleRate)));

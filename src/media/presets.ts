@@ -29,7 +29,7 @@ export interface Preset {
    * Lossless presets not named for a fixed format keep the input's bit depth, as 16 or 24 bits:
    * these two sample formats carry it (see outputSampleFormat).
    */
-  keepsDepth?: { s16: string; s24: string };
+  keepsDepth?: { s16: string; s24: string; /** The encoder for 24 bits, when it is not `codec` (PCM names its depth). */ codec24?: string };
   /** Whether the container can carry tags and cover art over from the input. */
   carriesCover: boolean;
   lossless: boolean;
@@ -175,6 +175,12 @@ export function outputSampleRate(preset: Preset, inputRate: number): number {
 /** The input's channel count, downmixed to what the preset allows. */
 export function outputChannels(preset: Preset, inputChannels: number): number {
   return Math.min(Math.max(inputChannels, 1), preset.maxChannels);
+}
+
+/** The encoder for this input: a depth-keeping WAV writes 24-bit PCM with another encoder than 16-bit. */
+export function outputCodec(preset: Preset, input: { codec: string; bits: number }): string {
+  const codec24 = preset.keepsDepth?.codec24;
+  return codec24 && outputSampleFormat(preset, input) === preset.keepsDepth?.s24 ? codec24 : preset.codec;
 }
 
 /** Lossless codecs whose decoded samples have a real bit depth; anything else decodes to 16 bits' worth. */

@@ -3,6 +3,10 @@ import type { Metrics } from '../domain/metrics-port.ts';
 import type { Readings } from './readings.ts';
 
 /** The Prometheus side of the metrics port, plus what only the web layer records and serves. */
+
+/** Own presets (u-<uuid>) count together as "own": one label value per user preset would grow without bound. */
+const presetLabel = (id: string) => (id.startsWith('u-') ? 'own' : id);
+
 export interface MetricsExporter {
   /** Handed to domain and web code through deps. */
   readonly port: Metrics;
@@ -62,7 +66,7 @@ export function createPrometheusExporter(readings: Readings, now: () => number =
     jobEnded(presets, outcome, seconds) {
       duration.observe({ outcome }, seconds);
       const counter = outcome === 'completed' ? completed : outcome === 'failed' ? failed : undefined;
-      for (const preset of presets) counter?.inc({ preset });
+      for (const preset of presets) counter?.inc({ preset: presetLabel(preset) });
     },
     uploadBytes: (bytes) => uploaded.inc(bytes),
     webhookDelivered(ok) {
@@ -78,7 +82,7 @@ export function createPrometheusExporter(readings: Readings, now: () => number =
     queued.reset();
     running.reset();
     for (const row of jobs) {
-      for (const preset of row.presets) (row.status === 'queued' ? queued : running).inc({ preset }, row.count);
+      for (const preset of row.presets) (row.status === 'queued' ? queued : running).inc({ preset: presetLabel(preset) }, row.count);
     }
     heartbeatAge.reset();
     const at = now();

@@ -1,9 +1,9 @@
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { downloadName } from '../domain/names.ts';
+import { filePreset } from '../domain/preset-catalog.ts';
 import type { Deps } from '../domain/ports.ts';
 import { notFound } from '../errors.ts';
-import { findPreset } from '../media/presets.ts';
 import { interpretRange } from './range.ts';
 
 // Archives name their entries the same way; the rule now lives with the other name rules.
@@ -20,11 +20,11 @@ export async function sendOutput(
   const file = await deps.store.files.findForUser(userId, id);
   if (!file) throw notFound('file');
   const output = await deps.store.outputs.find(id, preset);
-  const p = findPreset(preset);
+  const p = filePreset(file, preset);
   const stat = output ? await deps.blobs.stat(output.blob_key) : undefined;
   if (!output || !p || !stat) throw notFound('output');
 
-  const name = downloadName(file.original_filename, preset, file.presets);
+  const name = downloadName(file.original_filename, preset, file.presets, (id) => filePreset(file, id));
   reply.header('Accept-Ranges', 'bytes');
   reply.header('Content-Type', p.mimeType);
   reply.header('Content-Disposition', contentDisposition(name, { type: request.query.inline ? 'inline' : 'attachment' }));

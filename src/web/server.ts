@@ -20,9 +20,11 @@ import { authPages } from './routes/pages-auth.ts';
 import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { presetRoutes } from './routes/presets.ts';
 import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
+import { presetPages } from './routes/pages-presets.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -154,6 +156,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(filePages(app));
   await server.register(notificationPages(app));
   await server.register(settingsPages(app));
+  await server.register(presetPages(app));
   await server.register(zipPages(app));
   await server.register(
     async (api) => {
@@ -162,6 +165,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(apiRoutes(app, throttles));
       await api.register(eventRoutes(app));
       await api.register(webhookRoutes(app));
+      await api.register(presetRoutes(app));
       await api.register(resumableUploadRoutes(app, app.resumable));
       await api.register(zipApiRoutes(app));
     },

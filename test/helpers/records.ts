@@ -29,6 +29,7 @@ export const fileRecord = (id: string, userId: string, over: Partial<FileRecord>
   waveform: null,
   loudness: { mode: 'podcast', target: { integratedLufs: -16, truePeakDbtp: -1, rangeLu: 11 } },
   loudness_report: null,
+  own_presets: [],
   generation: 1,
   created_at: 1_700_000_000_000,
   updated_at: 1_700_000_000_000,

@@ -16,6 +16,8 @@ ${connectionHelp}
 export const presetsHelp = `Usage: reprise presets [--json]
 
 Lists the output presets the server offers; * marks the defaults used when --presets is not given.
+When signed in, your own presets (made on the Presets page or with POST /api/v1/presets) follow,
+marked (yours); --presets takes their ids like any other.
 
 Options:
   --json                 print the server's JSON (as GET /api/v1/presets gives it)
@@ -58,7 +60,7 @@ export async function presets(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ presets: list }, null, 2)}\n`);
     return EXIT.ok;
   }
-  const rows = list.map((p) => [`${p.id}${p.default ? ' *' : ''}`, p.extension, p.lossless ? 'lossless' : 'lossy', p.label]);
+  const rows = list.map((p) => [`${p.id}${p.default ? ' *' : ''}`, p.extension, p.lossless ? 'lossless' : 'lossy', p.own ? `${p.label} (yours)` : p.label]);
   process.stdout.write(table(['ID', 'EXT', 'KIND', 'LABEL'], rows));
   return EXIT.ok;
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
+import type { Preset } from '../../media/presets.ts';
 import type { LoudnessOption, LoudnessReport } from '../../domain/loudness.ts';
 import type { FileRecord, FilesRepo } from '../../domain/ports.ts';
 import type { Database, FileRow, FilesTable } from '../schema.ts';
@@ -11,6 +12,7 @@ const toFile = (row: FileRow): FileRecord => ({
   waveform: row.waveform === null ? null : (JSON.parse(row.waveform) as number[]),
   loudness: row.loudness === null ? null : (JSON.parse(row.loudness) as LoudnessOption),
   loudness_report: row.loudness_report === null ? null : (JSON.parse(row.loudness_report) as LoudnessReport),
+  own_presets: row.own_presets === null ? [] : (JSON.parse(row.own_presets) as Preset[]),
 });
 
 const toRow = (file: FileRecord): FileRow => ({
@@ -20,16 +22,18 @@ const toRow = (file: FileRecord): FileRow => ({
   waveform: file.waveform === null ? null : JSON.stringify(file.waveform),
   loudness: file.loudness === null ? null : JSON.stringify(file.loudness),
   loudness_report: file.loudness_report === null ? null : JSON.stringify(file.loudness_report),
+  own_presets: file.own_presets.length === 0 ? null : JSON.stringify(file.own_presets),
 });
 
 function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
-  const { has_cover, presets, waveform, loudness, loudness_report, ...plain } = patch;
+  const { has_cover, presets, waveform, loudness, loudness_report, own_presets, ...plain } = patch;
   const columns: Updateable<FilesTable> = { ...plain };
   if (has_cover !== undefined) columns.has_cover = has_cover ? 1 : 0;
   if (presets !== undefined) columns.presets = JSON.stringify(presets);
   if (waveform !== undefined) columns.waveform = waveform === null ? null : JSON.stringify(waveform);
   if (loudness !== undefined) columns.loudness = loudness === null ? null : JSON.stringify(loudness);
   if (loudness_report !== undefined) columns.loudness_report = loudness_report === null ? null : JSON.stringify(loudness_report);
+  if (own_presets !== undefined) columns.own_presets = own_presets.length === 0 ? null : JSON.stringify(own_presets);
   return columns;
 }
 

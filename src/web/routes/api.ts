@@ -7,7 +7,6 @@ import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
 import { decodeCursor, listFilesPage, parseStatus } from '../../domain/file-list.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
 import { createToken, issuePasswordToken, listTokens, revokeToken } from '../../domain/tokens.ts';
-import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
 import { AppError } from '../../errors.ts';
 import { requireApiUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
@@ -25,7 +24,6 @@ import {
   uploadFileSchema,
 } from '../schemas/files.ts';
 import { dismissAllSchema, dismissNotificationSchema, listNotificationsSchema } from '../schemas/notifications.ts';
-import { listPresetsSchema } from '../schemas/presets.ts';
 import { createAccountSchema, createTokenSchema, listTokensSchema, revokeTokenSchema, type TokenRequestBody } from '../schemas/tokens.ts';
 
 /** Bodies are typed by the schemas where JSON; anything else (a form) reaches the domain's checks. */
@@ -36,24 +34,6 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
   const { deps, accountDeps } = app;
   return async (plain: FastifyInstance) => {
     const server = plain.withTypeProvider<TypeBoxTypeProvider>();
-    server.get('/presets', { schema: listPresetsSchema }, () => ({
-      presets: presets.map((p) => ({
-        id: p.id,
-        label: p.label,
-        container: p.muxer,
-        codec: p.codec,
-        bitRate: p.bitRate ?? null,
-        quality: p.quality ?? null,
-        sampleRate: p.sampleRate ?? null,
-        maxChannels: p.maxChannels,
-        extension: p.extension,
-        mimeType: p.mimeType,
-        lossless: p.lossless,
-        depthAndRate: describeDepthAndRate(p),
-        default: defaultPresetIds.includes(p.id),
-      })),
-    }));
-
     server.post('/accounts', { schema: createAccountSchema }, async (request, reply) => {
       await throttles.beforeSignup(request, reply);
       const user = await signUp(accountDeps, fieldsOf(request.body));

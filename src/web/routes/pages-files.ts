@@ -5,7 +5,8 @@ import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
 import { decodeCursor, FILE_STATUSES, listFilesPage, parseStatus } from '../../domain/file-list.ts';
 import { pageQueryOf, pagerLinks, plural } from '../file-pager.ts';
 import { AppError } from '../../errors.ts';
-import { defaultPresetIds, describeDepthAndRate, presets } from '../../media/presets.ts';
+import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { listPresetViews } from '../../domain/preset-catalog.ts';
 import { requirePageUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
 import { waveformSvg } from '../../media/waveform.ts';
@@ -30,7 +31,8 @@ export function filePages(app: WebContext) {
         statuses: FILE_STATUSES,
         pager: pagerLinks(filter, page),
         firstPage: page.previous === null,
-        presets: presets.map((p) => ({ ...p, depthAndRate: describeDepthAndRate(p) })),
+        // Built-in presets, then the user's own: the same list GET /api/v1/presets gives them.
+        presets: await listPresetViews(deps, request.userId),
         defaultPresetIds,
         maxUploadBytes: deps.config.maxUploadBytes,
         ...extra,
