@@ -11,6 +11,7 @@ import { safeFileName } from '../src/cli/save-output.ts';
 import { parseSse } from '../src/cli/sse.ts';
 import { inputKey } from '../src/domain/uploads.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
+import { resumableBytesHeld } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
@@ -298,13 +299,7 @@ describe('the reprise client commands', () => {
 
   it('resumes an interrupted upload where the server stopped, and stores the source byte for byte', async () => {
     const source = await fixtures.long();
-    const resumable = path.join(srv.dataDir, 'resumable');
-    const held = async () => {
-      const names = await readdir(resumable).catch(() => [] as string[]);
-      let bytes = 0;
-      for (const n of names.filter((n) => !n.endsWith('.json'))) bytes += (await stat(path.join(resumable, n)).catch(() => ({ size: 0 }))).size;
-      return bytes;
-    };
+    const held = () => resumableBytesHeld(srv.env, srv.dataDir);
     const args = ['upload', source, '--presets', 'mp3-128k', '--json'];
     let pid = 0;
     const first = cli(args, { env, onSpawn: (p) => (pid = p) });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { createS3Client } from '../../src/blobs/s3.ts';
@@ -52,4 +52,22 @@ export async function listStoredBlobs(env: Record<string, string | undefined>, d
   }
   const entries = await readdir(path.join(dataDir, 'blobs'), { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => !e.isDirectory()).map((e) => path.join(e.parentPath, e.name));
+}
+
+/**
+ * Bytes an unfinished resumable upload holds so far, wherever the server keeps them: files under
+ * DATA_DIR/resumable with local blobs, pieces under resumable/ in the bucket with S3 (not the
+ * small metadata files either way).
+ */
+export async function resumableBytesHeld(env: Record<string, string | undefined>, dataDir: string): Promise<number> {
+  if (env.S3_BUCKET) {
+    const client = createS3Client({ bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, forcePathStyle: true });
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET, Prefix: 'resumable/' }));
+    return (listed.Contents ?? []).filter((o) => !o.Key?.endsWith('.json')).reduce((sum, o) => sum + (o.Size ?? 0), 0);
+  }
+  const dir = path.join(dataDir, 'resumable');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let bytes = 0;
+  for (const n of names.filter((n) => !n.endsWith('.json'))) bytes += (await stat(path.join(dir, n)).catch(() => ({ size: 0 }))).size;
+  return bytes;
 }
