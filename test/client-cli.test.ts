@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { inputKey } from '../src/domain/uploads.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { resumableBytesHeld } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { fileRecord } from './helpers/records.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const ESC = '\u001b';
@@ -322,6 +324,23 @@ describe('the reprise client commands', () => {
     assert.equal(Buffer.compare(stored, await readFile(source)), 0, 'the stored input is the source, byte for byte');
     // A finished upload is forgotten, so the same file sent again is a new upload.
     assert.deepEqual(await rememberedUploads(env), {});
+  });
+
+  it('lists every file, however many pages the server cuts them into', async () => {
+    const many = await ApiClient.signUp(srv.url, 'hoarder');
+    const owner = await srv.app.deps.store.users.findByUsername('hoarder');
+    assert.ok(owner);
+    // 230 rows: more than one page of the largest size (200) the server gives out.
+    const ids = Array.from({ length: 230 }, (_, i) => fileRecord(randomUUID(), owner.id, { name: `Take ${i}.wav`, created_at: 1_700_000_000_000 + i }));
+    for (const f of ids) await srv.app.deps.store.files.insert(f);
+    const manyEnv = { ...env, REPRISE_TOKEN: many.token };
+    const [json, text] = await Promise.all([cli(['files', '--json'], { env: manyEnv }), cli(['files'], { env: manyEnv })]);
+    assert.equal(json.code, 0, json.stderr);
+    const listed = (JSON.parse(json.stdout) as { files: FileJson[] }).files.map((f) => f.id);
+    assert.deepEqual(listed, ids.map((f) => f.id).reverse(), 'all 230, newest first, none twice');
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stdout.trim().split('\n').length, 231, 'a header and one line per file');
+    assert.match(text.stdout, /Take 0\.wav$/m);
   });
 });
 

@@ -120,8 +120,18 @@ export class Api {
     return this.json<FileJson>('GET', `/api/v1/files/${encodeURIComponent(id)}`, { what: `file ${id}` });
   }
 
-  async listFiles(): Promise<FileJson[]> {
-    return (await this.json<{ files: FileJson[] }>('GET', '/api/v1/files', { what: 'listing files' })).files;
+  /** Every file, newest first: the server answers a page at a time, so follow its cursor to the end. */
+  async listFiles(onPage?: (fetched: number) => void): Promise<FileJson[]> {
+    const all: FileJson[] = [];
+    let before: string | null = null;
+    do {
+      const query: string = before ? `&before=${encodeURIComponent(before)}` : '';
+      const page: { files: FileJson[]; next: string | null } = await this.json('GET', `/api/v1/files?limit=200${query}`, { what: 'listing files' });
+      all.push(...page.files);
+      before = page.next;
+      onPage?.(all.length);
+    } while (before);
+    return all;
   }
 
   async listPresets(): Promise<PresetJson[]> {

@@ -77,12 +77,6 @@ export function toFileView(file: FileRecord, outputs: readonly OutputRecord[]): 
   };
 }
 
-export async function listFiles(deps: Pick<Deps, 'store'>, userId: string): Promise<FileView[]> {
-  const files = await deps.store.files.listForUser(userId);
-  const outputs = await deps.store.outputs.listForFiles(files.map((f) => f.id));
-  return files.map((f) => toFileView(f, outputs.filter((o) => o.file_id === f.id)));
-}
-
 export async function getFile(deps: Pick<Deps, 'store'>, userId: string, fileId: string): Promise<FileView> {
   const file = await deps.store.files.findForUser(userId, fileId);
   if (!file) throw notFound('file');
