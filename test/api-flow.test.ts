@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient } from './helpers/clients.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 describe('upload → transcode → notify → download (JSON API)', () => {
   let srv: TestServer;
@@ -16,12 +17,6 @@ describe('upload → transcode → notify → download (JSON API)', () => {
   });
   after(() => srv.close());
 
-  const completed = (client: ApiClient, id: string) =>
-    waitFor(`file ${id} to finish`, async () => {
-      const { body } = await client.json<FileJson>('GET', `/files/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    });
-
   it('transcodes the original three presets into what their names say', async () => {
     const up = await alice.upload(await fixtures.wav(), {});
     assert.equal(up.status, 201, JSON.stringify(up.body));
@@ -30,7 +25,7 @@ describe('upload → transcode → notify → download (JSON API)', () => {
     assert.deepEqual(up.body.outputs, [], 'no download link before the outputs exist');
     assert.equal(up.res.headers.get('location'), `/api/v1/files/${up.body.id}`);
 
-    const done = await completed(alice, up.body.id);
+    const done = await fileEnded(alice, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.equal(done.progress, 100);
     assert.deepEqual(done.outputs.map((o) => o.preset), ['wav-44k-16', 'flac-cd', 'aac-256k']);
@@ -66,7 +61,7 @@ describe('upload → transcode → notify → download (JSON API)', () => {
 
   it('notifies the owner exactly once, and the notification links to the file', async () => {
     const up = await alice.upload(await fixtures.wav(), { name: 'Notify me', presets: 'mp3-128k' });
-    await completed(alice, up.body.id);
+    await fileEnded(alice, up.body.id);
     const { body } = await alice.json<{ notifications: { id: string; fileId: string; message: string; kind: string }[] }>('GET', '/notifications?state=unread');
     const mine = body.notifications.filter((n) => n.fileId === up.body.id);
     assert.equal(mine.length, 1);
@@ -76,7 +71,7 @@ describe('upload → transcode → notify → download (JSON API)', () => {
 
   it('keeps tags and cover art, clamps sample rates, and runs Opus at 48 kHz', async () => {
     const up = await alice.upload(await fixtures.mp3WithCover(), { presets: 'flac-cd,opus-96k,mp3-v0' });
-    const done = await completed(alice, up.body.id);
+    const done = await fileEnded(alice, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     const probeOf = async (preset: string) => {
       const res = await alice.request('GET', `/files/${up.body.id}/outputs/${preset}`);
@@ -96,7 +91,7 @@ describe('upload → transcode → notify → download (JSON API)', () => {
 
   it('reduces 96 kHz 24-bit input to CD format for the CD presets', async () => {
     const up = await alice.upload(await fixtures.hiRes(), { presets: 'flac-cd,vorbis-q5' });
-    const done = await completed(alice, up.body.id);
+    const done = await fileEnded(alice, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     const res = await alice.request('GET', `/files/${up.body.id}/outputs/flac-cd`);
     const file = path.join(srv.dataDir, 'hires.flac');
@@ -110,7 +105,7 @@ describe('upload → transcode → notify → download (JSON API)', () => {
 
   it('serves byte ranges (206), rejects unsatisfiable ones (416), and names the download', async () => {
     const up = await alice.upload(await fixtures.wav(), { presets: 'wav-44k-16,mp3-128k,mp3-320k' }, 'My Song.wav');
-    const done = await completed(alice, up.body.id);
+    const done = await fileEnded(alice, up.body.id);
     const wav = done.outputs.find((o) => o.preset === 'wav-44k-16');
     assert.ok(wav);
     const whole = Buffer.from(await (await alice.request('GET', wav.url.replace('/api/v1', ''))).arrayBuffer());
@@ -139,7 +134,7 @@ describe('upload → transcode → notify → download (JSON API)', () => {
 
   it('deletes a file with its outputs', async () => {
     const up = await alice.upload(await fixtures.wav(), { presets: 'mp3-128k' });
-    const done = await completed(alice, up.body.id);
+    const done = await fileEnded(alice, up.body.id);
     const key = `files/${up.body.id}`;
     assert.ok(await srv.app.deps.blobs.stat(`${key}/input`));
     const del = await alice.request('DELETE', `/files/${up.body.id}`);

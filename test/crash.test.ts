@@ -9,6 +9,7 @@ import { freshBackendEnv, listStoredBlobs } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { waitFor } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -60,10 +61,7 @@ describe('durability', () => {
     const second = startCli(dataDir, port, backendEnv);
     children.push(second);
     await waitFor('server up again', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), 30_000);
-    const done = await waitFor('completion after restart', async () => {
-      const f = (await api.json<FileJson>('GET', `/files/${up.body.id}`)).body;
-      return f.status === 'completed' || f.status === 'failed' ? f : undefined;
-    }, 120_000);
+    const done = await fileEnded(api, up.body.id, 120_000);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.deepEqual(done.outputs.map((o) => o.preset), ['wav-44k-16', 'flac-cd', 'aac-256k']);
 

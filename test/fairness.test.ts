@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fixtures } from './helpers/audio.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { ApiClient } from './helpers/clients.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 /**
  * One worker slot, one user with a backlog, another with a single file: the single file goes
@@ -28,12 +29,8 @@ describe('fair queue', () => {
     const single = await other.upload(input, { presets: 'aac-256k', name: 'single' });
     assert.equal(single.status, 201);
 
-    const done = async (api: ApiClient, id: string) => {
-      const f = await api.json<FileJson>('GET', `/files/${id}`);
-      return f.body.status === 'completed' || f.body.status === 'failed' ? f.body : undefined;
-    };
-    const singleDone = await waitFor('the single file', () => done(other, single.body.id), 180_000);
-    const backlogDone = await Promise.all(backlog.map((id) => waitFor('the backlog', () => done(busy, id), 180_000)));
+    const singleDone = await fileEnded(other, single.body.id, 180_000);
+    const backlogDone = await Promise.all(backlog.map((id) => fileEnded(busy, id, 180_000)));
     assert.equal(singleDone.status, 'completed', singleDone.error ?? '');
     const after = backlogDone.filter((f) => Date.parse(f.updatedAt) > Date.parse(singleDone.updatedAt));
     // First come, first served would finish it after all five; fair order after at most two.

@@ -8,6 +8,7 @@ import { fixtures } from './helpers/audio.ts';
 import { listStoredBlobs } from './helpers/backends.ts';
 import { head, rawRequest } from './helpers/raw-http.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 const count = async (srv: TestServer, table: 'files' | 'sessions') =>
   Number((await srv.app.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
@@ -154,10 +155,8 @@ describe('hardening: hostile requests get clear answers and never take the serve
 
   it('serves ranges as RFC 9110 says: invalid ignored, long suffix is the whole file', async () => {
     const upload = await api.upload(await fixtures.wav(), { presets: 'flac-cd' });
-    const file = await waitFor('completed', async () => {
-      const r = await api.json<{ status: string; outputs: { url: string; size: number }[] }>('GET', `/files/${upload.body.id}`);
-      return r.body.status === 'completed' ? r.body : r.body.status === 'failed' ? assert.fail('job failed') : undefined;
-    });
+    const file = await fileEnded(api, upload.body.id);
+    assert.equal(file.status, 'completed', file.error ?? '');
     const output = file.outputs[0];
     assert.ok(output);
     const get = (range: string) => fetch(`${srv.url}${output.url}`, { headers: { authorization: `Bearer ${api.token}`, range } });

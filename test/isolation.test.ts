@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { fixtures } from './helpers/audio.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileWhen } from './helpers/files.ts';
 
 describe('two users are isolated on every route', () => {
   let srv: TestServer;
@@ -20,10 +21,7 @@ describe('two users are isolated on every route', () => {
     await bobPages.get('/login');
     await bobPages.post('/login', { username: 'bob', password: 'correct horse battery' });
     const up = await alice.upload(await fixtures.wav(), { name: 'Alice private', presets: 'mp3-128k' });
-    aliceFile = await waitFor('alice file', async () => {
-      const { body } = await alice.json<FileJson>('GET', `/files/${up.body.id}`);
-      return body.status === 'completed' ? body : undefined;
-    });
+    aliceFile = await fileWhen(alice, up.body.id, (f) => f.status === 'completed', 'alice file');
     const list = await alice.json<{ notifications: { id: string }[] }>('GET', '/notifications');
     aliceNotification = list.body.notifications[0]!.id;
   });

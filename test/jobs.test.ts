@@ -7,13 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { fixtures } from './helpers/audio.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileWhen } from './helpers/files.ts';
 
 const statusOf = async (api: ApiClient, id: string) => (await api.json<FileJson>('GET', `/files/${id}`)).body;
-const until = (api: ApiClient, id: string, want: (f: FileJson) => boolean, what: string, ms = 90_000) =>
-  waitFor(what, async () => {
-    const f = await statusOf(api, id);
-    return want(f) ? f : undefined;
-  }, ms);
 const notificationsFor = async (api: ApiClient, id: string) =>
   (await api.json<{ notifications: { fileId: string; message: string; kind: string }[] }>('GET', '/notifications')).body.notifications.filter(
     (n) => n.fileId === id,
@@ -30,7 +26,7 @@ describe('cancel and retry', () => {
 
   it('cancels a running job: ffmpeg stops, nothing is published, no notification', async () => {
     const up = await api.upload(await fixtures.long(), { name: 'Long one' });
-    await until(api, up.body.id, (f) => f.status === 'running' && f.progress >= 1, 'running with progress');
+    await fileWhen(api, up.body.id, (f) => f.status === 'running' && f.progress >= 1, 'running with progress');
     const canceled = await api.json<FileJson>('POST', `/files/${up.body.id}/cancel`);
     assert.equal(canceled.status, 200);
     assert.equal(canceled.body.status, 'canceled');
@@ -49,7 +45,7 @@ describe('cancel and retry', () => {
     // The one slot is busy with the first upload, so the second waits in the queue.
     const first = await api.upload(await fixtures.long(), { presets: 'aac-256k' });
     const second = await api.upload(await fixtures.wav(), { presets: 'mp3-128k' });
-    await until(api, first.body.id, (f) => f.status === 'running', 'first running');
+    await fileWhen(api, first.body.id, (f) => f.status === 'running', 'first running');
     assert.equal((await statusOf(api, second.body.id)).status, 'queued');
     assert.equal((await api.json<FileJson>('POST', `/files/${second.body.id}/cancel`)).body.status, 'canceled');
     await api.json('POST', `/files/${first.body.id}/cancel`);
@@ -76,7 +72,7 @@ describe('retry', () => {
     assert.equal(retried.body.status, 'queued');
     const pool = await srv.app.startWorkers(1);
     try {
-      const done = await until(api, up.body.id, (f) => f.status === 'completed', 'completed after retry');
+      const done = await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completed after retry');
       assert.equal(done.outputs.length, 1);
       assert.equal((await api.json('POST', `/files/${up.body.id}/retry`)).status, 409, 'a completed file is not retried');
       assert.equal((await notificationsFor(api, up.body.id)).length, 1);
@@ -94,7 +90,7 @@ describe('retry', () => {
     await srv.app.deps.blobs.put(key, Readable.from([Buffer.alloc(good.length, 0x55)]));
     const pool = await srv.app.startWorkers(1);
     try {
-      const failed = await until(api, up.body.id, (f) => f.status === 'failed', 'failure');
+      const failed = await fileWhen(api, up.body.id, (f) => f.status === 'failed', 'failure');
       assert.ok(failed.error && failed.error.length > 0);
       assert.doesNotMatch(failed.error ?? '', /\/tmp|blobs|objects/, 'no server paths in the reason');
       const [n, ...rest] = await notificationsFor(api, up.body.id);
@@ -106,7 +102,7 @@ describe('retry', () => {
       const retried = await api.json<FileJson>('POST', `/files/${up.body.id}/retry`);
       assert.ok(['queued', 'running'].includes(retried.body.status));
       assert.equal(retried.body.error, null);
-      const done = await until(api, up.body.id, (f) => f.status === 'completed', 'completion after retry');
+      const done = await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completion after retry');
       assert.equal(done.outputs.length, 1);
       const all = await notificationsFor(api, up.body.id);
       assert.deepEqual(all.map((x) => x.kind).sort(), ['completed', 'failed'], 'one notification per outcome');

@@ -18,6 +18,7 @@ import { ffprobe } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { checkOutput, loudnessFixtures, loudnessPresets, meterFile } from './helpers/loudness.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 interface Measurement { integratedLufs: number | null; truePeakDbtp: number | null; rangeLu: number }
 type LoudFile = FileJson & {
@@ -40,12 +41,6 @@ describe('loudness normalization through the service', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const finished = (id: string) =>
-    waitFor(`file ${id} to finish`, async () => {
-      const { body } = await api.json<LoudFile>('GET', `/files/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    });
-
   /** Downloads an output and measures it with the independent meter. */
   async function meterOutput(file: LoudFile, preset: string) {
     const res = await api.request('GET', `/files/${file.id}/outputs/${preset}`);
@@ -60,7 +55,7 @@ describe('loudness normalization through the service', () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const made = created.body as LoudFile;
     assert.deepEqual(made.loudness, { mode: 'podcast', target: { integratedLufs: -16, truePeakDbtp: -1, rangeLu: 11 }, report: null });
-    const done = await finished(made.id);
+    const done = await fileEnded<LoudFile>(api, made.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     const report = done.loudness.report;
     assert.ok(report);
@@ -77,7 +72,7 @@ describe('loudness normalization through the service', () => {
   it('custom targets on a 48 kHz tone: plain gain, the rate kept, the output on target', async () => {
     const created = await api.upload(await loudnessFixtures.steadyTone48k(), { loudness: 'custom', loudnessI: '-20', loudnessTP: '-2', loudnessLRA: '7', presets: 'alac' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const done = await finished(created.body.id);
+    const done = await fileEnded<LoudFile>(api, created.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.deepEqual(done.loudness.target, { integratedLufs: -20, truePeakDbtp: -2, rangeLu: 7 });
     assert.equal(done.loudness.report?.method, 'linear');
@@ -91,7 +86,7 @@ describe('loudness normalization through the service', () => {
   it('is off unless asked: no target, no report, levels untouched', async () => {
     const input = await loudnessFixtures.steadyTone48k();
     const created = await api.upload(input, { presets: 'flac-cd' });
-    const done = await finished(created.body.id);
+    const done = await fileEnded<LoudFile>(api, created.body.id);
     assert.deepEqual(done.loudness, { mode: 'off', target: null, report: null });
     const [m, original] = await Promise.all([meterOutput(done, 'flac-cd'), meterFile(input)]);
     assert.ok(Math.abs(m.integratedLufs - original.integratedLufs) <= 0.2, `untouched tone measures ${m.integratedLufs}, was ${original.integratedLufs}`);
@@ -143,7 +138,7 @@ describe('loudness normalization through the service', () => {
 
     const ok = await send({ filename: 'speech.wav', loudness: 'streaming', presets: 'wav-44k-16,aac-256k' });
     assert.ok(ok.fileId, JSON.stringify(ok));
-    const done = await finished(ok.fileId);
+    const done = await fileEnded<LoudFile>(api, ok.fileId);
     assert.equal(done.loudness.mode, 'streaming');
     assert.ok(done.loudness.report);
     for (const preset of done.presets) {

@@ -12,7 +12,8 @@ import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { flacPcm, mediainfo, tool, toolBytes, wavData } from './helpers/fidelity-tools.ts';
 import { readLameHeader } from './helpers/lame-header.ts';
 import { lastGranule, opusPreSkip } from './helpers/ogg-pages.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 const run = promisify(execFile);
 const media = createFfmpegMedia({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', stallTimeoutMs: 60_000 });
@@ -189,10 +190,7 @@ describe('fidelity through the service (the job probes again what a stored row d
   const transcode = async (file: string, presetIds: string[], fields: Record<string, string> = {}) => {
     const up = await api.upload(file, { presets: presetIds.join(','), ...fields });
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    return waitFor('completed', async () => {
-      const f = await api.json<FileJson>('GET', `/files/${up.body.id}`);
-      return f.body.status === 'completed' || f.body.status === 'failed' ? f.body : undefined;
-    });
+    return fileEnded(api, up.body.id);
   };
   const download = async (file: FileJson, preset: string, name: string) => {
     const res = await fetch(`${srv.url}/api/v1/files/${file.id}/outputs/${preset}`, { headers: { authorization: `Bearer ${api.token}` } });

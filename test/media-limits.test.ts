@@ -13,8 +13,9 @@ import { computePeaks, PeakAccumulator } from '../src/media/waveform.ts';
 import { listStoredBlobs } from './helpers/backends.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
 import { limitFixtures } from './unit/limit-fixtures.ts';
+import { fileEnded } from './helpers/files.ts';
 const media = createFfmpegMedia({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', stallTimeoutMs: 60_000 });
 const roomy: MediaLimits = { maxInputSeconds: 4 * 3600, maxOutputBytes: 8 * 1024 ** 3 };
 let dir = '';
@@ -125,12 +126,6 @@ async function leftovers(srv: TestServer): Promise<{ objects: string[]; files: n
   return { objects, files: Number(files.n) };
 }
 
-const settled = (api: ApiClient, id: string) =>
-  waitFor(`file ${id} to finish`, async () => {
-    const { body } = await api.json<FileJson>('GET', `/files/${id}`);
-    return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-  });
-
 type Problem = FileJson & Record<string, unknown>;
 
 /**
@@ -149,7 +144,7 @@ async function expectRefused(srv: TestServer, api: ApiClient, file: string, fiel
     for (const [k, v] of Object.entries(extra)) assert.equal(body[k], v, k);
   } else {
     assert.equal(res.status, 201, JSON.stringify(body));
-    const failed = await settled(api, res.body.id);
+    const failed = await fileEnded(api, res.body.id);
     assert.equal(failed.status, 'failed');
     assert.match(failed.error ?? '', message);
     assert.deepEqual(failed.outputs, []);
@@ -186,7 +181,7 @@ describe('limits over HTTP, default settings', () => {
   it('downmixes 8 channels without a layout to stereo', async () => {
     const up = await api.upload(await fx.manyChannels(8), { presets: 'wav-44k-16' });
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const done = await settled(api, up.body.id);
+    const done = await fileEnded(api, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     const res = await api.request('GET', `/files/${up.body.id}/outputs/wav-44k-16`);
     const out = path.join(dir, 'downmixed.wav');
@@ -211,7 +206,7 @@ describe('limits over HTTP, MAX_INPUT_SECONDS=5', () => {
   it('accepts and transcodes a file under the limit', async () => {
     const up = await api.upload(await fx.tone('four.wav', 4));
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const done = await settled(api, up.body.id);
+    const done = await fileEnded(api, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.equal(done.outputs.length, 3);
   });
@@ -219,7 +214,7 @@ describe('limits over HTTP, MAX_INPUT_SECONDS=5', () => {
   it('fails a job whose file claims 1 s but holds ten minutes, once ffmpeg passes the limit', async () => {
     const up = await api.upload(await fx.lyingFlac());
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const done = await settled(api, up.body.id);
+    const done = await fileEnded(api, up.body.id);
     assert.equal(done.status, 'failed');
     assert.match(done.error ?? '', /runs past 0:00:05, the longest this server accepts, although the file says it lasts 0:00:01/);
     assert.deepEqual(done.outputs, []);
@@ -243,7 +238,7 @@ describe('limits over HTTP, MAX_OUTPUT_BYTES=200000', () => {
   it('accepts the same file with an output that fits', async () => {
     const up = await api.upload(await fx.tone('four-b.wav', 4), { presets: 'mp3-128k' });
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const done = await settled(api, up.body.id);
+    const done = await fileEnded(api, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.ok((done.outputs[0]?.size ?? 0) > 0);
   });

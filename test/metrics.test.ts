@@ -8,6 +8,7 @@ import { fixtures } from './helpers/audio.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 import { createLogger } from '../src/log.ts';
 import { createMetricsServer } from '../src/web/metrics-server.ts';
+import { fileWhen } from './helpers/files.ts';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -122,10 +123,7 @@ describe('metrics with METRICS_TOKEN', () => {
     const up = await alice.upload(input, { presets: 'mp3-128k,flac-cd' });
     assert.equal(up.status, 201);
     const id = up.body.id;
-    await waitFor('the job to complete', async () => {
-      const { body } = await alice.json<{ status: string }>('GET', `/files/${id}`);
-      return body.status === 'completed' ? true : undefined;
-    });
+    await fileWhen(alice, id, (f) => f.status === 'completed', 'the job to complete');
     await waitFor('both webhook attempts', async () => (received.length >= 2 ? true : undefined));
 
     // The job is counted once its handler returns, a moment after the file says completed.

@@ -17,6 +17,7 @@ import { ffprobe, fixtures } from './helpers/audio.ts';
 import { freshBackendEnv, listStoredBlobs } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { waitFor } from './helpers/server.ts';
+import { fileEnded } from './helpers/files.ts';
 
 const linux = process.platform === 'linux';
 
@@ -134,10 +135,7 @@ describe('orphaned ffmpeg', () => {
 
     const second = start();
     await up('server up again');
-    const done = await waitFor('completion after restart', async () => {
-      const f = (await api.json<FileJson>('GET', `/files/${fileId}`)).body;
-      return f.status === 'completed' || f.status === 'failed' ? f : undefined;
-    }, 120_000);
+    const done = await fileEnded(api, fileId, 120_000);
     assert.equal(done.status, 'completed', done.error ?? '');
     for (const output of done.outputs) {
       const res = await api.request('GET', `/files/${fileId}/outputs/${output.preset}`);

@@ -5,9 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { inputKey } from '../src/domain/uploads.ts';
 import { fixtures } from './helpers/audio.ts';
 import { backend, listStoredBlobs } from './helpers/backends.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 import { readAll, tusUpload } from './helpers/tus.ts';
+import { fileEnded } from './helpers/files.ts';
 
 const tus = { 'tus-resumable': '1.0.0' };
 const meta = (filename: string) => `filename ${Buffer.from(filename).toString('base64')},presets ${Buffer.from('flac-cd').toString('base64')}`;
@@ -119,10 +120,7 @@ describe('resumable uploads across web processes (PostgreSQL + S3)', { skip: !(b
     assert.ok(second.fileId, JSON.stringify(second));
     const stored = await readAll(await two.app.deps.blobs.get(inputKey(second.fileId)));
     assert.equal(Buffer.compare(stored, source), 0, 'stored input differs from the source');
-    const file = await waitFor('completed', async () => {
-      const f = await api.json<FileJson>('GET', `/files/${second.fileId}`);
-      return f.body.status === 'completed' || f.body.status === 'failed' ? f.body : undefined;
-    }, 120_000);
+    const file = await fileEnded(api, second.fileId, 120_000);
     assert.equal(file.status, 'completed', file.error ?? '');
     assert.equal(file.name, 'Travelled');
   });

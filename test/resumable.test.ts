@@ -4,10 +4,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inputKey } from '../src/domain/uploads.ts';
 import { fixtures } from './helpers/audio.ts';
-import { listStoredBlobs } from './helpers/backends.ts';
-import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
+import { listStoredBlobs, resumableBytesHeld } from './helpers/backends.ts';
+import { ApiClient, PageClient } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 import { readAll, tusUpload } from './helpers/tus.ts';
+import { fileEnded } from './helpers/files.ts';
 
 describe('resumable uploads (tus 1.0)', () => {
   let srv: TestServer;
@@ -33,10 +34,7 @@ describe('resumable uploads (tus 1.0)', () => {
     assert.ok(second.fileId, JSON.stringify(second));
     const stored = await readAll(await srv.app.deps.blobs.get(inputKey(second.fileId)));
     assert.equal(Buffer.compare(stored, source), 0, 'stored input differs from the source');
-    const file = await waitFor('completed', async () => {
-      const f = await api.json<FileJson>('GET', `/files/${second.fileId}`);
-      return f.body.status === 'completed' || f.body.status === 'failed' ? f.body : undefined;
-    });
+    const file = await fileEnded(api, second.fileId);
     assert.equal(file.status, 'completed');
     assert.equal(file.name, 'Resumed');
     assert.deepEqual(file.presets, ['flac-cd']);
@@ -90,17 +88,54 @@ describe('resumable uploads (tus 1.0)', () => {
     assert.match(ok.headers.get('location') ?? '', /^\/api\/v1\/uploads\/[0-9a-f]{32}$/);
   });
 
+  it('keeps no byte past the declared length, nor past MAX_UPLOAD_BYTES when the length is deferred', async () => {
+    const user = await ApiClient.signUp(srv.url, 'overflow');
+    const h = { authorization: `Bearer ${user.token}`, 'tus-resumable': '1.0.0', 'upload-metadata': `filename ${Buffer.from('x.wav').toString('base64')}` };
+    const create = async (extra: Record<string, string>) => {
+      const res = await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: { ...h, ...extra } });
+      assert.equal(res.status, 201, await res.text());
+      return `${srv.url}${res.headers.get('location') ?? ''}`;
+    };
+    const patch = (url: string, body: Buffer) =>
+      fetch(url, { method: 'PATCH', headers: { ...h, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: new Uint8Array(body) }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const offset = async (url: string) => Number((await fetch(url, { method: 'HEAD', headers: h })).headers.get('upload-offset'));
+
+    const declared = await create({ 'upload-length': '1000' });
+    const over = await patch(declared, Buffer.alloc(1024 * 1024, 7));
+    assert.equal(over.status, 413, over.text);
+    assert.ok((await offset(declared)) <= 1000, 'nothing past the declared length was kept');
+
+    const deferred = await create({ 'upload-defer-length': '1' });
+    // One MiB over the limit of this server (3 MiB), sent without ever saying how long it is.
+    const flood = await patch(deferred, Buffer.alloc(4 * 1024 * 1024, 9));
+    assert.equal(flood.status, 413, flood.text);
+    assert.ok((await offset(deferred)) <= 3 * 1024 * 1024, 'nothing past MAX_UPLOAD_BYTES was kept');
+    assert.ok((await resumableBytesHeld(srv.env, srv.dataDir)) <= 3 * 1024 * 1024 + 1000, 'the bytes held are within the limit too');
+    for (const url of [declared, deferred]) assert.equal((await fetch(url, { method: 'DELETE', headers: h })).status, 204);
+  });
+
   it('limits unfinished uploads per user, and expires them with their bytes', async () => {
     const user = await ApiClient.signUp(srv.url, 'hoarder');
-    const h = { authorization: `Bearer ${user.token}`, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': `filename ${Buffer.from('x.wav').toString('base64')}` };
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: h })).status);
-    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429]);
+    const h = { authorization: `Bearer ${user.token}`, 'tus-resumable': '1.0.0', 'upload-length': '100000', 'upload-metadata': `filename ${Buffer.from('x.wav').toString('base64')}` };
+    const created: Response[] = [];
+    for (let i = 0; i < 6; i++) created.push(await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: h }));
+    assert.deepEqual(created.map((r) => r.status), [201, 201, 201, 201, 201, 429]);
+    // Half of one upload arrives, so expiry has bytes to remove and not only rows.
+    const before = await resumableBytesHeld(srv.env, srv.dataDir);
+    const half = await fetch(`${srv.url}${created[0]?.headers.get('location') ?? ''}`, {
+      method: 'PATCH',
+      headers: { authorization: h.authorization, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: new Uint8Array(50_000).fill(3),
+    });
+    assert.equal(half.status, 204, await half.text());
+    assert.equal((await resumableBytesHeld(srv.env, srv.dataDir)) - before, 50_000);
     const userId = (await srv.app.deps.store.users.findByUsername('hoarder'))?.id ?? '';
     await srv.app.db.updateTable('resumable_uploads').set({ created_at: 0 }).where('user_id', '=', userId).execute();
     const stop = srv.app.startHousekeeping();
     stop();
     await waitFor('expired uploads gone', async () => ((await srv.app.deps.store.resumableUploads.countForUser(userId)) === 0 ? true : undefined), 10_000);
+    await waitFor('their bytes gone', async () => ((await resumableBytesHeld(srv.env, srv.dataDir)) === before ? true : undefined), 10_000);
     assert.equal((await fetch(`${srv.url}/api/v1/uploads`, { method: 'POST', headers: h })).status, 201);
   });
+
 });

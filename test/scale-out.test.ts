@@ -11,6 +11,7 @@ import { backend, freshBackendEnv, listStoredBlobs } from './helpers/backends.ts
 import { runOnHost, TestNetwork, type HostProcess } from './helpers/hosts.ts';
 import { waitFor } from './helpers/server.ts';
 import { freePort, startPostgres, startS3, type Postgres, type S3Server } from './support/services.ts';
+import { fileWhen } from './helpers/files.ts';
 
 const run = promisify(execFile);
 const repo = process.cwd();
@@ -34,12 +35,6 @@ const stopGroup = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') => {
 };
 
 const fileOf = (api: ApiClient, id: string) => api.json<FileJson>('GET', `/files/${id}`).then((r) => r.body);
-const until = (api: ApiClient, id: string, ok: (f: FileJson) => boolean, what: string, ms = 120_000) =>
-  waitFor(what, async () => {
-    const f = await fileOf(api, id);
-    return ok(f) ? f : undefined;
-  }, ms);
-
 /** Exits non-zero with one line on stderr: what start-up says about a bad setting. */
 async function startupLine(env: Record<string, string>): Promise<{ code: number; lines: string[] }> {
   try {
@@ -115,7 +110,7 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
     const wav = await fixtures.wav();
     const ups = await Promise.all([0, 1, 2, 3].map(() => api.upload(wav, { presets: 'flac-cd,mp3-128k' })));
     for (const up of ups) assert.equal(up.status, 201, JSON.stringify(up.body));
-    for (const up of ups) assert.equal((await until(api, up.body.id, (f) => f.status === 'completed', 'completion')).outputs.length, 2);
+    for (const up of ups) assert.equal((await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completion', 120_000)).outputs.length, 2);
     for (const [ns, proc] of workers) assert.match(proc.log(), /"msg":"job finished"/, `${ns} ran at least one job`);
     assert.match([...workers.values()][0]!.log(), /"jobId":"?\d+"?.*"workerId":"pool-[^"]+"/, 'worker logs carry job and worker ids');
   });
@@ -123,7 +118,7 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
   it('cancels from the web process and stops ffmpeg on the worker host within 2 s', async (t) => {
     if (skip) return t.skip(skip);
     const up = await api.upload(await fixtures.long(), { name: 'Cancel me' });
-    await until(api, up.body.id, (f) => f.status === 'running' && f.progress >= 1, 'running');
+    await fileWhen(api, up.body.id, (f) => f.status === 'running' && f.progress >= 1, 'running', 120_000);
     const host = await waitFor('the host running ffmpeg', async () => {
       for (const ns of workers.keys()) if ((await net.commandsIn(ns)).some((c) => c.startsWith('ffmpeg'))) return ns;
       return undefined;
@@ -137,14 +132,14 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
   it('finishes the job of a worker host that dies mid-transcode on the other host, once', async (t) => {
     if (skip) return t.skip(skip);
     const up = await api.upload(await fixtures.long(), { name: 'Survivor', presets: 'flac-cd,mp3-128k' });
-    await until(api, up.body.id, (f) => f.status === 'running' && f.progress >= 3, 'running');
+    await fileWhen(api, up.body.id, (f) => f.status === 'running' && f.progress >= 3, 'running', 120_000);
     const victim = await waitFor('the host running it', async () => {
       for (const ns of workers.keys()) if ((await net.commandsIn(ns)).some((c) => c.startsWith('ffmpeg'))) return ns;
       return undefined;
     });
     await net.powerOff(victim);
     const diedAt = Date.now();
-    const done = await until(api, up.body.id, (f) => f.status === 'completed', 'completion on the surviving host', 90_000);
+    const done = await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completion on the surviving host', 90_000);
     assert.ok(Date.now() - diedAt < 60_000, 'within a minute');
     for (const o of done.outputs) {
       const res = await api.request('GET', `/files/${up.body.id}/outputs/${o.preset}`);
@@ -165,7 +160,7 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
     if (skip) return t.skip(skip);
     const up = await api.upload(await fixtures.long(), { name: 'Publishing', presets: 'wav-44k-16,flac-cd' });
     // Progress stays at 99 from the end of ffmpeg until the outputs are published and recorded.
-    await until(api, up.body.id, (f) => f.status === 'running' && f.progress >= 99, 'publishing', 120_000);
+    await fileWhen(api, up.body.id, (f) => f.status === 'running' && f.progress >= 99, 'publishing', 120_000);
     const victim = await waitFor('the host publishing it', async () => {
       for (const [ns, p] of workers) {
         const lines = p.log().split('\n').filter((l) => l.includes(up.body.id));
@@ -179,7 +174,7 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
     assert.deepEqual(mid.outputs, [], 'nothing is offered while publishing');
     workers.delete(victim);
     await startWorker(4);
-    const done = await until(api, up.body.id, (f) => f.status === 'completed', 'completion after the re-run', 120_000);
+    const done = await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completion after the re-run', 120_000);
     for (const o of done.outputs) {
       const res = await api.request('GET', `/files/${up.body.id}/outputs/${o.preset}`);
       const bytes = Buffer.from(await res.arrayBuffer());
@@ -196,14 +191,14 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
   it('keeps working through a PostgreSQL restart, without losing or doubling a job', async (t) => {
     if (skip) return t.skip(skip);
     const up = await api.upload(await fixtures.long(), { name: 'Restart', presets: 'flac-cd' });
-    await until(api, up.body.id, (f) => f.status === 'running', 'running');
+    await fileWhen(api, up.body.id, (f) => f.status === 'running', 'running', 120_000);
     await pg.restart();
-    const done = await until(api, up.body.id, (f) => f.status === 'completed' || f.status === 'failed', 'an end after the restart', 120_000);
+    const done = await fileWhen(api, up.body.id, (f) => f.status === 'completed' || f.status === 'failed', 'an end after the restart', 120_000);
     assert.equal(done.status, 'completed', done.error ?? '');
     const notes = (await api.json<{ notifications: { fileId: string }[] }>('GET', '/notifications')).body.notifications;
     assert.equal(notes.filter((n) => n.fileId === up.body.id).length, 1);
     const after = await api.upload(await fixtures.wav(), { presets: 'mp3-128k' });
-    assert.equal((await until(api, after.body.id, (f) => f.status === 'completed', 'a new job after the restart')).status, 'completed');
+    assert.equal((await fileWhen(api, after.body.id, (f) => f.status === 'completed', 'a new job after the restart', 120_000)).status, 'completed');
   });
 
   it('pushes a dismissal made on one web process to streams on another', async (t) => {
@@ -213,7 +208,7 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
     webs.push(second.child);
     await waitFor('second web up', () => fetch(`${second.url}/readyz`).then((r) => (r.ok ? true : undefined), () => undefined), 60_000);
     const up = await api.upload(await fixtures.wav(), { presets: 'mp3-128k' });
-    await until(api, up.body.id, (f) => f.status === 'completed', 'completion');
+    await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completion', 120_000);
     const list = await api.json<{ notifications: { id: string; fileId: string }[] }>('GET', '/notifications?state=unread');
     const note = list.body.notifications.find((n) => n.fileId === up.body.id)!;
     const controller = new AbortController();
@@ -266,7 +261,7 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
   it('hands back or finishes the running job when a worker gets SIGTERM', async (t) => {
     if (skip) return t.skip(skip);
     const up = await api.upload(await fixtures.long(), { name: 'Rolling deploy', presets: 'flac-cd' });
-    await until(api, up.body.id, (f) => f.status === 'running', 'running');
+    await fileWhen(api, up.body.id, (f) => f.status === 'running', 'running', 120_000);
     const [ns, proc] = await waitFor('the host running it', async () => {
       for (const [n, p] of workers) if ((await net.commandsIn(n)).some((c) => c.startsWith('ffmpeg'))) return [n, p] as const;
       return undefined;
@@ -280,6 +275,6 @@ describe('scale-out: web and workers on separate hosts, sharing PostgreSQL and S
     await proc.exited;
     assert.ok(Date.now() - stoppedAt < 15_000, `stopped in ${Date.now() - stoppedAt} ms (grace 10 s)`);
     workers.delete(ns);
-    assert.equal((await until(api, up.body.id, (f) => f.status === 'completed', 'completion elsewhere', 120_000)).status, 'completed');
+    assert.equal((await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'completion elsewhere', 120_000)).status, 'completed');
   });
 });

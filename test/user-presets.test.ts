@@ -5,9 +5,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
 import { tusUpload } from './helpers/tus.ts';
 import { readFile } from 'node:fs/promises';
+import { fileEnded } from './helpers/files.ts';
 
 interface PresetJson {
   id: string;
@@ -33,12 +34,6 @@ describe('presets of one\'s own', () => {
     bob = await ApiClient.signUp(srv.url, 'bob');
   });
   after(() => srv.close());
-
-  const completed = (client: ApiClient, id: string) =>
-    waitFor(`file ${id} to finish`, async () => {
-      const { body } = await client.json<FileJson>('GET', `/files/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    });
 
   const create = async (client: ApiClient, body: Record<string, unknown>) => {
     const res = await client.json<PresetJson>('POST', '/presets', body);
@@ -76,7 +71,7 @@ describe('presets of one\'s own', () => {
 
     const up = await alice.upload(await fixtures.hiRes(), { presets: `${flac.id},${opus.id},flac-cd` });
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const done = await completed(alice, up.body.id);
+    const done = await fileEnded(alice, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.deepEqual(done.outputs.map((o) => o.preset), [flac.id, opus.id, 'flac-cd']);
 
@@ -188,7 +183,7 @@ describe('presets of one\'s own', () => {
     const source = await readFile(await fixtures.wav());
     const mine = await tusUpload(srv.url, source, { headers: { authorization: `Bearer ${alice.token}` }, metadata: { filename: 'tone.wav', presets: alac.id } });
     assert.ok(mine.fileId, JSON.stringify(mine));
-    const done = await completed(alice, mine.fileId);
+    const done = await fileEnded(alice, mine.fileId);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.deepEqual(done.outputs.map((o) => [o.preset, o.mimeType]), [[alac.id, 'audio/mp4']]);
     const theirs = await tusUpload(srv.url, source, { headers: { authorization: `Bearer ${bob.token}` }, metadata: { filename: 'tone.wav', presets: alac.id } });

@@ -9,6 +9,7 @@ import { backend } from './helpers/backends.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 import { unzipArchive } from './helpers/unzip.ts';
+import { fileEnded } from './helpers/files.ts';
 
 const password = 'correct horse battery';
 
@@ -20,12 +21,6 @@ describe(`ZIP downloads (${backend.name})`, () => {
   let twin: FileJson;
   let hostile: FileJson;
   let canceled: FileJson;
-
-  const completed = (client: ApiClient, id: string) =>
-    waitFor(`file ${id} to finish`, async () => {
-      const { body } = await client.json<FileJson>('GET', `/files/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    });
 
   const upload = async (client: ApiClient, file: string, fields: Record<string, string>, filename?: string) => {
     const up = await client.upload(file, fields, filename);
@@ -68,7 +63,7 @@ describe(`ZIP downloads (${backend.name})`, () => {
     const cancel = await alice.json<FileJson>('POST', `/files/${long.id}/cancel`);
     assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
     canceled = cancel.body;
-    [tone, twin, hostile] = await Promise.all([completed(alice, a.id), completed(alice, b.id), completed(alice, c.id)]);
+    [tone, twin, hostile] = await Promise.all([fileEnded(alice, a.id), fileEnded(alice, b.id), fileEnded(alice, c.id)]);
     for (const f of [tone, twin, hostile]) assert.equal(f.status, 'completed', f.error ?? '');
   });
   after(() => srv.close());
@@ -145,7 +140,7 @@ describe(`ZIP downloads (${backend.name})`, () => {
 
   it("answers 404 for a foreign or unknown id, also when mixed with the caller's own", async () => {
     const bobsOwn = await upload(bob, await fixtures.wav(), { presets: 'mp3-128k' });
-    await completed(bob, bobsOwn.id);
+    await fileEnded(bob, bobsOwn.id);
     const attempts: [string, string, unknown][] = [
       ['GET', `/files/${tone.id}/outputs.zip`, undefined],
       ['GET', '/files/no-such-file/outputs.zip', undefined],
@@ -218,7 +213,7 @@ describe(`ZIP downloads (${backend.name})`, () => {
   it('stops reading and closes every blob when the client goes away mid-archive', async () => {
     // Outputs large enough that the archive cannot sit whole in socket buffers.
     const big = await upload(alice, await fixtures.wav(), { name: 'Big', presets: 'wav-44k-16,flac-cd,mp3-128k' });
-    await completed(alice, big.id);
+    await fileEnded(alice, big.id);
     const { deps } = srv.app;
     const chunk = Buffer.alloc(1024 * 1024, 0x5a);
     for (const row of await deps.store.outputs.listForFile(big.id)) {

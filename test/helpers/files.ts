@@ -1,0 +1,15 @@
+import type { ApiClient, FileJson } from './clients.ts';
+import { waitFor } from './server.ts';
+
+/** Polls GET /files/:id until `want` holds, and answers the file as it then stood. */
+export function fileWhen<F extends FileJson = FileJson>(client: ApiClient, id: string, want: (file: F) => boolean, what: string, timeoutMs = 90_000): Promise<F> {
+  return waitFor(what, async () => {
+    const { body } = await client.json<F>('GET', `/files/${id}`);
+    return want(body) ? body : undefined;
+  }, timeoutMs);
+}
+
+/** Polls until the file's job has ended either way: the caller asserts which. */
+export function fileEnded<F extends FileJson = FileJson>(client: ApiClient, id: string, timeoutMs = 90_000): Promise<F> {
+  return fileWhen<F>(client, id, (f) => f.status === 'completed' || f.status === 'failed', `file ${id} to finish`, timeoutMs);
+}
