@@ -269,3 +269,17 @@ describe('a client that sends its headers slowly', () => {
     await up(srv);
   });
 });
+
+describe('a client that keeps its connection between requests', () => {
+  it('finds it still open after a pause longer than clients assume (Node alone would close it after 5 s)', async (t) => {
+    const srv = await startServer();
+    t.after(() => srv.close());
+    // fetch keeps connections 4 s by default; the server must not close first, or a request
+    // sent as the server closes is reset (ECONNRESET) rather than answered.
+    const ask = (connection: string) => `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: ${connection}\r\n\r\n`;
+    const res = await rawRequest(srv.url, [ask('keep-alive'), ask('close')], { gapMs: 6_000, timeoutMs: 20_000 });
+    const answers = `${res.head}\r\n\r\n${res.body}`.match(/HTTP\/1\.1 200/g) ?? [];
+    assert.equal(answers.length, 2, `answered ${answers.length} of 2 on one connection:\n${res.head}`);
+    assert.equal(res.timedOut, false);
+  });
+});

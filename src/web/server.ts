@@ -87,6 +87,10 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       );
       // A socket silent this long is closed (event streams send a heartbeat every 20 s).
       s.setTimeout(120_000);
+      // Fastify sets this only on servers it makes itself. Node's 5 s is barely above what
+      // clients assume (fetch: 4 s), so a request sent as the server closes an idle connection
+      // was reset instead of answered; 72 s is Fastify's own default.
+      s.keepAliveTimeout = 72_000;
       return s;
     },
     ajv: {
