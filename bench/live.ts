@@ -48,7 +48,7 @@ const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sor
 export async function liveBenchmark(log: (line: string) => void): Promise<LiveResults> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'reprise-bench-live-'));
   const port = await freePort();
-  const service = await startNodeChild('service', 'src/main.ts', ['serve'], { ...serviceEnv(workDir, port, 2), LOGIN_RATE_LIMIT: '100000', SIGNUP_RATE_LIMIT: '100000' }, port);
+  const service = await startNodeChild('service', 'src/main.ts', ['serve'], { ...serviceEnv(workDir, port, 2), LOGIN_RATE_LIMIT: '100000', SIGNUP_RATE_LIMIT: '100000', API_RATE_LIMIT: '1000000' }, port);
   const bare = await bareStreamServer();
   const open: EventStream[] = [];
   try {

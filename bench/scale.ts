@@ -140,7 +140,7 @@ export class Cluster {
 
   /** serviceEnv (loopback, defaults) plus the shared database, bucket and session secret. */
   private baseEnv(name: string, port: number, concurrency = 0): NodeJS.ProcessEnv {
-    return { ...serviceEnv(path.join(this.dir, name), port, concurrency), ...this.env, SESSION_SECRET, LOGIN_RATE_LIMIT: '10000', SIGNUP_RATE_LIMIT: '10000' };
+    return { ...serviceEnv(path.join(this.dir, name), port, concurrency), ...this.env, SESSION_SECRET, LOGIN_RATE_LIMIT: '10000', SIGNUP_RATE_LIMIT: '10000', API_RATE_LIMIT: '1000000' };
   }
 
   /** A web process (`serve`, WORKER_CONCURRENCY=0), waited for until /healthz answers. */

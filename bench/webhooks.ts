@@ -100,7 +100,7 @@ class Receiver {
 /** The embedded default (SQLite, in-process queue), loopback receivers allowed, default webhook settings. */
 async function startService(dataDir: string): Promise<Child> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...serviceEnv(dataDir, port, 2), LOGIN_RATE_LIMIT: '100000', SIGNUP_RATE_LIMIT: '100000', WEBHOOK_ALLOW_PRIVATE: 'true' };
+  const env: NodeJS.ProcessEnv = { ...serviceEnv(dataDir, port, 2), LOGIN_RATE_LIMIT: '100000', SIGNUP_RATE_LIMIT: '100000', API_RATE_LIMIT: '1000000', WEBHOOK_ALLOW_PRIVATE: 'true' };
   // serviceEnv keeps these if the shell has them; the bench measures the defaults.
   for (const name of ['DATABASE_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'WEBHOOK_RETRY_SCHEDULE', 'WEBHOOK_CONCURRENCY', 'WEBHOOK_TIMEOUT_SECONDS']) delete env[name];
   return startNodeChild('service', 'src/main.ts', ['serve'], env, port);

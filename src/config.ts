@@ -46,6 +46,7 @@ const schema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   SIGNUP_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  API_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   UPLOAD_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(60),
   HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(20),
   MAX_INPUT_SECONDS: z.coerce.number().positive().default(4 * 3600),
@@ -88,6 +89,8 @@ export interface Config {
   readonly loginRateLimit: number;
   /** Accounts created per hour per client address. */
   readonly signupRateLimit: number;
+  /** API requests a minute per token (per account for a browser session); 0: no limit. */
+  readonly apiRateLimit: number;
   /** An upload receiving (almost) nothing for this long is cut and its bytes removed. */
   readonly uploadIdleMs: number;
   /** How long a client may take to send a request's headers (slow-header clients are cut). */
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     signupRateLimit: e.SIGNUP_RATE_LIMIT,
+    apiRateLimit: e.API_RATE_LIMIT,
     uploadIdleMs: e.UPLOAD_IDLE_SECONDS * 1000,
     headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
     eventHeartbeatMs: e.EVENT_HEARTBEAT_SECONDS * 1000,

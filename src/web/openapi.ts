@@ -26,7 +26,7 @@ export async function registerOpenApi(api: FastifyInstance): Promise<void> {
         title: 'Reprise API',
         version: '1',
         description:
-          'Upload audio, transcode it to chosen presets, get notified, download the outputs. Authenticate with a bearer token from POST /tokens. Errors are application/problem+json (RFC 9457) with a stable `code`; a request that does not fit a route\'s schema answers 422 with the code of the field (or invalid_body / invalid_query) and the field named in `field`. A foreign, unknown or malformed id answers 404.',
+          'Upload audio, transcode it to chosen presets, get notified, download the outputs. Authenticate with a bearer token from POST /tokens. Errors are application/problem+json (RFC 9457) with a stable `code`; a request that does not fit a route\'s schema answers 422 with the code of the field (or invalid_body / invalid_query) and the field named in `field`. A foreign, unknown or malformed id answers 404. Each token may make API_RATE_LIMIT requests a minute (1200 unless the operator says otherwise); past that, any route answers 429 rate_limited with Retry-After.',
       },
       servers: [{ url: '/api/v1' }],
       security: [{ bearer: [] }],

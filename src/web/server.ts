@@ -35,6 +35,7 @@ import { registerMetrics } from './metrics.ts';
 import { registerRequestIdHeader, requestIdOf } from './request-id.ts';
 import { registerSlowBodyGuard } from './slow-body.ts';
 import { createThrottles } from './throttle.ts';
+import { apiRateLimit } from './api-rate-limit.ts';
 import './types.ts';
 
 const staticDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
@@ -166,6 +167,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
     async (api) => {
       // First: the description is generated from the routes registered after it in this scope.
       await registerOpenApi(api);
+      api.addHook('preHandler', apiRateLimit(server, config));
       await api.register(apiRoutes(app, throttles));
       await api.register(eventRoutes(app));
       await api.register(webhookRoutes(app));

@@ -22,7 +22,7 @@ export interface TestServer {
 /** A real server on a loopback port with its own data folder, SQLite file and workers. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'reprise-test-')));
-  const fullEnv = { LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', LOGIN_RATE_LIMIT: '1000', SIGNUP_RATE_LIMIT: '1000', ...(await freshBackendEnv()), ...env, DATA_DIR: dataDir };
+  const fullEnv = { LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', LOGIN_RATE_LIMIT: '1000', SIGNUP_RATE_LIMIT: '1000', API_RATE_LIMIT: '100000', ...(await freshBackendEnv()), ...env, DATA_DIR: dataDir };
   const config = loadConfig(fullEnv);
   const app = await buildApp(config, createLogger(config.logLevel));
   const pool: WorkerPool | undefined = await app.startWorkers(config.workerConcurrency);
