@@ -107,7 +107,7 @@ async function sources(dir: string): Promise<Buffer[]> {
 }
 
 /**
- * Waits while jobs are still finishing. A busy machine may take long over 160 jobs, so the limit
+ * Waits while jobs are still finishing. A busy machine may take long over a hundred jobs, so the limit
  * is on standing still: two minutes in which not one job ends is a hang, reported with the files.
  */
 async function jobsSettle(srv: TestServer): Promise<void> {
