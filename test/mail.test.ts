@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sendJobEndMail } from '../src/domain/job-end-mail.ts';
 import { fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
@@ -95,6 +96,8 @@ describe('mail when a job ends', () => {
         return r?.state === 'sent' ? r : undefined;
       });
       assert.equal(row.attempts, 1);
+      // A second run of the job (a redelivery, a replayed queue) finds the row sent and sends nothing.
+      assert.equal(await sendJobEndMail(srv.app.deps, { notificationId: n.id }), 'skipped');
       const mails = sink.to('ana@example.com').filter((m) => m.parsed.text?.includes(`/files/${file.id}`));
       assert.equal(mails.length, 1, `one mail for the ${kind} file`);
       const mail = mails[0]!;
