@@ -35,6 +35,10 @@ const trustProxy = z.string().transform((raw, ctx): false | number | string[] =>
   return list;
 });
 
+/** An address, or a display name and an address in angle brackets; no control characters anywhere. */
+const mailAddress = String.raw`[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+`;
+const mailFromPattern = new RegExp(`^(${mailAddress}|[^\\x00-\\x1f\\x7f<>]{1,100} <${mailAddress}>)$`);
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -73,6 +77,13 @@ const schema = z.object({
   S3_ENDPOINT: z.url().optional(),
   S3_FORCE_PATH_STYLE: boolish.default(false),
   AWS_REGION: z.string().min(1).optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example:587').optional(),
+  MAIL_FROM: z.string().max(300).regex(mailFromPattern, 'must be an address, or a name and an address: Reprise <reprise@example.com>').optional(),
+  MAIL_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated seconds between attempts, e.g. 30,300,1800')
+    .default('30,120,600,1800,7200'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) address people open Reprise at, e.g. https://reprise.example' }).optional(),
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces (e.g. openssl rand -hex 32)').optional(),
 });
 
@@ -122,6 +133,10 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** S3-compatible storage for blobs; absent: a folder under dataDir. */
   readonly s3: { bucket: string; endpoint?: string; forcePathStyle: boolean; region?: string } | undefined;
+  /** Mail when a job ends (users opt in); absent without SMTP_URL: nothing is sent. */
+  readonly mail: { smtpUrl: string; from: string; retryScheduleMs: readonly number[] } | undefined;
+  /** Where people open Reprise (links in mail); no trailing slash. */
+  readonly publicUrl: string | undefined;
   /** Bearer token that GET /metrics requires; absent: no metrics are kept and /metrics is 404. */
   readonly metricsToken: string | undefined;
 }
@@ -141,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'bad value'}`);
   }
   const e = parsed.data;
+  // A mail needs a sender, and a link in it needs an address people can open.
+  if (e.SMTP_URL && !e.MAIL_FROM) throw new ConfigError('invalid MAIL_FROM: required when SMTP_URL is set (e.g. Reprise <reprise@example.com>)');
+  if (e.SMTP_URL && !e.PUBLIC_URL) throw new ConfigError('invalid PUBLIC_URL: required when SMTP_URL is set, for the links in mail (e.g. https://reprise.example)');
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -174,6 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     s3: e.S3_BUCKET
       ? { bucket: e.S3_BUCKET, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE, region: e.AWS_REGION }
       : undefined,
+    mail: e.SMTP_URL && e.MAIL_FROM
+      ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, retryScheduleMs: e.MAIL_RETRY_SCHEDULE.split(',').map((v) => Math.round(Number(v) * 1000)) }
+      : undefined,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     metricsToken: e.METRICS_TOKEN,
   });
 }

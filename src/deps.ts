@@ -30,6 +30,7 @@ import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
+import { createSmtpMailer } from './mail/smtp.ts';
 import { measuredSender } from './webhooks/measured-sender.ts';
 import { RESUMABLE_EXPIRY_MS, resumableBackend, type ResumableBackend } from './uploads/resumable-store.ts';
 
@@ -49,6 +50,9 @@ export interface App {
   startWorkers(concurrency: number): Promise<WorkerPool | undefined>;
   close(): Promise<void>;
 }
+
+/** Mail is one message per finished job: two at once keeps a slow server from queueing them up. */
+const MAIL_CONCURRENCY = 2;
 
 /** A start-up failure that names the setting to fix; printed as one line. */
 export class StartupError extends Error {}
@@ -135,6 +139,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     media: createFfmpegMedia(config),
     push,
     webhookSender: exporter ? measuredSender(sender, metrics) : sender,
+    mailer: config.mail ? createSmtpMailer(config.mail) : undefined,
     log,
     metrics,
     now: () => Date.now(),
@@ -192,6 +197,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       const run = measuredRun(dispatcher(handlers), metrics);
       const pools = [await startPool(concurrency, run, ['transcode'])];
       if (config.webhooks.concurrency > 0) pools.push(await startPool(config.webhooks.concurrency, run, ['webhook.deliver']));
+      // Mail gets two slots of its own, and only where it can be sent: without SMTP_URL none is queued.
+      if (config.mail) pools.push(await startPool(MAIL_CONCURRENCY, run, ['mail.send']));
       return {
         workerId: pools.map((p) => p.workerId).join(','),
         async stop(graceMs) {

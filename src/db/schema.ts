@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { DeliveryState, FileStatus, NotificationKind } from '../domain/records.ts';
+import type { DeliveryState, FileStatus, MailSendState, NotificationKind } from '../domain/records.ts';
 
 /** Times are epoch milliseconds: one representation that SQLite and PostgreSQL both store exactly. */
 export interface UsersTable {
@@ -128,6 +128,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   resumable_uploads: ResumableUploadsTable;
   user_presets: UserPresetsTable;
+  mail_settings: MailSettingsTable;
+  mail_sends: MailSendsTable;
 }
 
 export interface UserPresetsTable {
@@ -185,3 +187,28 @@ export interface WebhookDeliveriesTable {
 export type FileRow = Selectable<FilesTable>;
 export type JobRow = Selectable<JobsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+
+export interface MailSettingsTable {
+  user_id: string;
+  email: string | null;
+  /** 1: mail the user when one of their jobs ends. */
+  on_job_end: number;
+  updated_at: number;
+}
+
+export interface MailSendsTable {
+  /** One row per notification: the marker that it is mailed at most once. */
+  notification_id: string;
+  user_id: string;
+  /** The address as it was when the job ended. */
+  to_address: string;
+  /** Fixed when the job ended, so every attempt sends the same mail. */
+  subject: string;
+  body: string;
+  state: MailSendState;
+  attempts: number;
+  last_error: string | null;
+  sent_at: number | null;
+  created_at: number;
+  updated_at: number;
+}

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { JobQueue, Store } from '../domain/ports.ts';
 import type { Database } from './schema.ts';
 import { eventsRepo } from './repos/events.ts';
+import { mailSendsRepo, mailSettingsRepo } from './repos/mail.ts';
 import { filesRepo } from './repos/files.ts';
 import { notificationsRepo } from './repos/notifications.ts';
 import { outputsRepo } from './repos/outputs.ts';
@@ -33,6 +34,8 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     resumableUploads: resumableUploadsRepo(db),
     sessions: sessionsRepo(db),
     userPresets: userPresetsRepo(db),
+    mailSettings: mailSettingsRepo(db),
+    mailSends: mailSendsRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

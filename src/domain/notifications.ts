@@ -1,5 +1,6 @@
 import { notFound } from '../errors.ts';
 import { emit, recordEvent } from './events.ts';
+import { queueJobEndMail } from './job-end-mail.ts';
 import type { Deps, NotificationRecord, PushEvent, Store } from './ports.ts';
 
 export interface NotificationView {
@@ -29,8 +30,8 @@ export function toNotificationView(n: NotificationRecord): NotificationView {
  */
 export async function recordJobOutcome(
   tx: Store,
-  deps: Pick<Deps, 'newId' | 'now'>,
-  n: { userId: string; fileId: string; generation: number; kind: 'completed' | 'failed'; message: string },
+  deps: Pick<Deps, 'newId' | 'now' | 'config'>,
+  n: { userId: string; fileId: string; generation: number; kind: 'completed' | 'failed'; message: string; fileName: string; reason: string | null },
 ): Promise<{ userId: string; event: PushEvent } | undefined> {
   const row: NotificationRecord = {
     id: deps.newId(),
@@ -43,6 +44,8 @@ export async function recordJobOutcome(
     dismissed_at: null,
   };
   if (!(await tx.notifications.insertOnce(row))) return undefined;
+  // The mail (for an owner who asked for one) commits with the notification it reports, or not at all.
+  await queueJobEndMail(tx, deps, { notificationId: row.id, userId: n.userId, fileId: n.fileId, fileName: n.fileName, kind: n.kind, reason: n.reason });
   return recordEvent(tx, deps, n.userId, 'notification.created', toNotificationView(row));
 }
 

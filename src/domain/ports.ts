@@ -50,6 +50,22 @@ export interface WebhookSender {
   send(request: { url: string; headers: Record<string, string>; body: string; timeoutMs: number }): Promise<WebhookSendResult>;
 }
 
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  /** Stable per notification: receivers can drop a repeat. */
+  messageId: string;
+}
+
+/** What one attempt at sending came to; `permanent` is the server refusing for good (5xx). */
+export type MailResult = { ok: true } | { ok: false; permanent: boolean; reason: string };
+
+/** Sends mail from the configured sender (MAIL_FROM) through the configured server (SMTP_URL). */
+export interface Mailer {
+  send(mail: OutgoingMail): Promise<MailResult>;
+}
+
 /** Password hashing: slow on purpose, so it is a seam that tests may swap for a fast one. */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -64,6 +80,8 @@ export interface Deps {
   media: Media;
   push: PushHub;
   webhookSender: WebhookSender;
+  /** Absent without SMTP_URL: then nothing is mailed. */
+  mailer: Mailer | undefined;
   log: Logger;
   /** What an operator's metrics record (a no-op without METRICS_TOKEN). */
   metrics: Metrics;

@@ -140,3 +140,27 @@ export interface UserPresetRecord {
   created_at: number;
   updated_at: number;
 }
+
+/** A user's choice of mail, decoded. */
+export interface MailSettings {
+  email: string | null;
+  onJobEnd: boolean;
+}
+
+export type MailSendState = 'pending' | 'sent' | 'failed';
+
+/** One notification to be mailed: pending until sent once, or given up with the reason. */
+export interface MailSendRecord {
+  notification_id: string;
+  user_id: string;
+  to_address: string;
+  /** Fixed when the job ended, so every attempt sends the same mail. */
+  subject: string;
+  body: string;
+  state: MailSendState;
+  attempts: number;
+  last_error: string | null;
+  sent_at: number | null;
+  created_at: number;
+  updated_at: number;
+}

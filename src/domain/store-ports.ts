@@ -8,6 +8,8 @@ import type {
   ApiToken,
   FileRecord,
   FileStatus,
+  MailSendRecord,
+  MailSettings,
   NotificationRecord,
   OutputRecord,
   ResumableUploadRecord,
@@ -134,6 +136,20 @@ export interface UserPresetsRepo {
   deleteForUser(userId: string, id: string): Promise<boolean>;
 }
 
+export interface MailSettingsRepo {
+  /** The user's choice; a user who never chose has no address and no opt-in. */
+  get(userId: string): Promise<MailSettings>;
+  put(userId: string, settings: MailSettings, now: number): Promise<void>;
+}
+
+export interface MailSendsRepo {
+  /** False when this notification already has its row (a re-run cannot queue a second mail). */
+  insertOnce(send: MailSendRecord): Promise<boolean>;
+  find(notificationId: string): Promise<MailSendRecord | undefined>;
+  /** Applies the patch only while the row is still pending; tells whether it did. */
+  updatePending(notificationId: string, patch: Partial<Omit<MailSendRecord, 'notification_id' | 'user_id'>>): Promise<boolean>;
+}
+
 export interface SessionsRepo {
   save(session: { sid: string; userId: string | null; data: string; expiresAt: number }): Promise<void>;
   /** The session's data, unless it is missing or expired at `now`. */
@@ -165,6 +181,8 @@ export interface Store {
   resumableUploads: ResumableUploadsRepo;
   sessions: SessionsRepo;
   userPresets: UserPresetsRepo;
+  mailSettings: MailSettingsRepo;
+  mailSends: MailSendsRepo;
   /** Jobs added or dropped here commit or roll back with everything else done through this store. */
   jobs: JobQueue;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */

@@ -208,7 +208,7 @@ async function terminalEvents(
   const updated = view ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(view))] : [];
   // Webhooks are queued in the same transaction as the state they report.
   if (view) await queueWebhookEvent(tx, deps, file.user_id, kind === 'completed' ? 'file.completed' : 'file.failed', view);
-  const notification = await recordJobOutcome(tx, deps, { userId: file.user_id, fileId: file.id, generation: job.generation, kind, message });
+  const notification = await recordJobOutcome(tx, deps, { userId: file.user_id, fileId: file.id, generation: job.generation, kind, message, fileName: file.name, reason: kind === 'failed' ? (row?.error ?? null) : null });
   return notification ? [...updated, notification] : updated;
 }
 

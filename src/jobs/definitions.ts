@@ -10,6 +10,8 @@ export const jobPayloads = {
   transcode: z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
   /** One attempt at one webhook delivery; a failed attempt enqueues the next itself. */
   'webhook.deliver': z.object({ deliveryId: z.string().min(1) }),
+  /** One attempt at mailing one notification to its owner; a failed attempt enqueues the next itself. */
+  'mail.send': z.object({ notificationId: z.string().min(1) }),
 } as const;
 
 export type JobName = keyof typeof jobPayloads;
@@ -58,3 +60,6 @@ export const deliveryKey = (p: JobPayload<'webhook.deliver'>) => `webhook:${p.de
 
 /** The key a transcode job runs under: one per file generation. */
 export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileId}:g${p.generation}`;
+
+/** The key a notification's mail attempts run under: one pending attempt per notification. */
+export const mailKey = (p: JobPayload<'mail.send'>) => `mail:${p.notificationId}`;

@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { createToken, listTokens, MAX_NAME_LENGTH, revokeToken, type NewToken, type TokenView } from '../../domain/tokens.ts';
 import { listEndpoints } from '../../domain/webhooks.ts';
+import { getMailSettings } from '../../domain/mail-settings.ts';
 import { AppError } from '../../errors.ts';
 import { requirePageUser } from '../auth.ts';
 import { renderPage } from '../render.ts';
+import { addMailPages, type MailExtra } from './pages-mail.ts';
 import { addWebhookPages, endpointRow, eventChoices, hookFormValues, type HookExtra } from './pages-webhooks.ts';
 
 type IdParams = { Params: { id: string } };
@@ -53,7 +55,7 @@ function formValues(body: TokenForm['Body']) {
   return { name: text(body?.name), expiresInDays: text(body?.expiresInDays), readOnly: body?.readOnly !== undefined };
 }
 
-/** Settings: the signed-in user's API tokens and webhook endpoints, managed with plain forms. */
+/** Settings: the signed-in user's API tokens, webhook endpoints and mail, managed with plain forms. */
 export function settingsPages(app: WebContext) {
   const { deps } = app;
   return async (server: FastifyInstance) => {
@@ -62,7 +64,7 @@ export function settingsPages(app: WebContext) {
     const settingsPage = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra } = {},
+      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra; mail?: MailExtra } = {},
       status = 200,
     ) =>
       renderPage(deps, request, reply, 'settings', {
@@ -77,10 +79,17 @@ export function settingsPages(app: WebContext) {
         webhooks: (await listEndpoints(deps, request.userId)).map(endpointRow),
         eventChoices,
         hook: { ...extra.hook, form: extra.hook?.form ?? hookFormValues(undefined) },
+        mail: await mailSection(request.userId, extra.mail),
       }, status);
+
+    const mailSection = async (userId: string, extra: MailExtra | undefined) => {
+      const saved = await getMailSettings(deps, userId);
+      return { ...saved, error: extra?.error, form: extra?.form ?? { email: saved.email ?? '', onJobEnd: saved.onJobEnd } };
+    };
 
     // In this plugin, so the sign-in hook above guards them and a refused add re-renders this page.
     addWebhookPages(server, deps, settingsPage);
+    addMailPages(server, deps, settingsPage);
 
     server.get('/settings', (request, reply) => settingsPage(request, reply));
     // The page after creating a token has this address; reloading it, or a dismiss form on it

@@ -217,7 +217,12 @@
   if (area && 'EventSource' in window) {
     const source = new EventSource('/api/v1/events');
     const parse = (e) => JSON.parse(e.data);
-    source.addEventListener('notification.created', (e) => addNotification(parse(e)));
+    source.addEventListener('notification.created', (e) => {
+      const n = parse(e);
+      addNotification(n);
+      // away-notify.js tells the system when this tab is in the background.
+      document.dispatchEvent(new CustomEvent('reprise:notification', { detail: n }));
+    });
     source.addEventListener('notification.dismissed', (e) => removeNotifications(parse(e).ids));
     source.addEventListener('file.updated', (e) => fileUpdated(parse(e)));
     source.addEventListener('ready', () => document.documentElement.classList.add('live'));
