@@ -167,7 +167,7 @@ export const migrations: Record<string, Migration> = {
   '0008_loudness': loudness,
   '0009_job_priority': jobPriority,
   '0010_user_presets': userPresets,
-  '0012_mail': mail,
+  '0011_mail': mail,
 };
 
 export const migrationProvider: MigrationProvider = {
