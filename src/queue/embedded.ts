@@ -37,22 +37,27 @@ export interface EmbeddedQueueOptions {
  * Whether an administrator paused claiming (a row any process may write). Read before every
  * claim; a database that cannot answer counts as not paused, since the claim would fail anyway.
  */
-const pausedIn = (db: Kysely<Database>) => () =>
-  db.selectFrom('instance_state').select('name').where('name', '=', QUEUE_PAUSED).executeTakeFirst().then((row) => row !== undefined, () => false);
+const pausedIn = (db: Kysely<Database>) => async () => {
+  try {
+    return (await db.selectFrom('instance_state').select('name').where('name', '=', QUEUE_PAUSED).executeTakeFirst()) !== undefined;
+  } catch {
+    return false;
+  }
+};
 
 /** Each pool keeps a heartbeat row, as graphile-worker pools do, so the admin area lists it busy or idle. */
 function heartbeatRow(db: Kysely<Database>, workerId: string) {
   const [host = '', pid = '0'] = workerId.split(':');
   return {
-    beat: (now: number) =>
+    beat: async (now: number) =>
       db
         .insertInto('worker_heartbeats')
         .values({ pool_id: workerId, host, pid: Number(pid), last_seen: now, version: VERSION })
         .onConflict((oc) => oc.column('pool_id').doUpdateSet({ last_seen: now }))
         .execute(),
-    remove: () => db.deleteFrom('worker_heartbeats').where('pool_id', '=', workerId).execute(),
+    remove: async () => db.deleteFrom('worker_heartbeats').where('pool_id', '=', workerId).execute(),
     /** Rows of pools that died without removing theirs (SIGKILL): kept a day for the admin area, then dropped. */
-    forgetOld: (now: number) => db.deleteFrom('worker_heartbeats').where('last_seen', '<', now - 86_400_000).execute(),
+    forgetOld: async (now: number) => db.deleteFrom('worker_heartbeats').where('last_seen', '<', now - 86_400_000).execute(),
   };
 }
 
