@@ -13,7 +13,7 @@ import { openSqlite } from './db/sqlite.ts';
 import { createStore } from './db/store.ts';
 import type { AccountDeps } from './domain/accounts.ts';
 import { EVENT_RETENTION_MS } from './domain/events.ts';
-import type { BlobStore, Deps, PushHub, Store } from './domain/ports.ts';
+import type { BlobStore, Deps, PushHub, QueueAdmin, Store } from './domain/ports.ts';
 import { argon2Hasher } from './hasher.ts';
 import type { Logger } from './log.ts';
 import { createFfmpegMedia } from './media/ffmpeg.ts';
@@ -28,6 +28,7 @@ import { databaseReadings } from './metrics/readings.ts';
 import { createEmbeddedQueue, type WorkerPool } from './queue/embedded.ts';
 import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
+import { embeddedHolders } from './queue/embedded-table.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
 import { createSmtpMailer } from './mail/smtp.ts';
@@ -40,6 +41,8 @@ export interface App {
   db: Kysely<Database>;
   /** Where unfinished resumable (tus) uploads live. */
   resumable: ResumableBackend;
+  /** The queue backend's part of the admin area. */
+  queueAdmin: QueueAdmin;
   /** Prometheus metrics of this process; absent without METRICS_TOKEN. */
   metrics: MetricsExporter | undefined;
   /** Database and storage reachable: what /readyz reports. */
@@ -76,6 +79,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   let startPool: (concurrency: number, runJob: RunJob, names: readonly string[]) => Promise<WorkerPool>;
   let namesInQueue: () => Promise<string[]>;
   let newPgClient: (() => pg.Client) | undefined;
+  let queueAdmin: QueueAdmin;
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const pgHandle = openPostgres(url);
@@ -92,6 +96,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     store = createStore(db, graphile.jobsWithin);
     startPool = graphile.startWorkers;
     namesInQueue = graphile.names;
+    queueAdmin = { holders: graphile.holders, wake: graphile.wake };
     newPgClient = () => new pg.Client({ connectionString: url });
     const hub = createPgPushHub({ pool: pgHandle.pool, newClient: newPgClient, events: store.events, log });
     await hub.start();
@@ -107,6 +112,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     store = createStore(db, embedded.jobsWithin);
     startPool = embedded.startWorkers;
     namesInQueue = embedded.names;
+    queueAdmin = { holders: () => embeddedHolders(db), wake: () => Promise.resolve(embedded.wakeAll()) };
     push = createMemoryPushHub();
   }
 
@@ -163,6 +169,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   return {
     deps,
     resumable,
+    queueAdmin,
     metrics: exporter,
     accountDeps: { ...deps, hasher: argon2Hasher },
     db,

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { clientHelp, isClientCommand, runClient } from './cli/index.ts';
 import { buildApp, StartupError } from './deps.ts';
-import { signUp } from './domain/accounts.ts';
+import { grantAdmin, signUp } from './domain/accounts.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { createServer } from './web/server.ts';
@@ -22,6 +22,9 @@ Commands:
   user create <name>     Create an account (works when sign-up is closed).
                          --password-stdin   read the password from standard input
                          (otherwise a random password is generated and printed)
+                         --admin            make it an administrator (the first
+                         account on a fresh instance always is one)
+  user admin <name>      Make an existing account an administrator.
 
 ${clientHelp}
 
@@ -101,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, 'password-stdin': { type: 'boolean' } },
+    options: { help: { type: 'boolean', short: 'h' }, 'password-stdin': { type: 'boolean' }, admin: { type: 'boolean' } },
   });
   const [command, sub, name] = positionals;
   if (values.help || !command) {
@@ -123,16 +126,26 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'user': {
-      if (sub !== 'create' || !name) {
-        process.stderr.write('usage: reprise user create <username> [--password-stdin]\n');
+      if ((sub !== 'create' && sub !== 'admin') || !name) {
+        process.stderr.write('usage: reprise user create <username> [--password-stdin] [--admin]\n       reprise user admin <username>\n');
         return 2;
+      }
+      if (sub === 'admin') {
+        const app = await buildApp(config, createLogger('warn'));
+        try {
+          const user = await grantAdmin(app.deps, name);
+          process.stdout.write(`${user.username} is an administrator\n`);
+        } finally {
+          await app.close();
+        }
+        return 0;
       }
       const generated = values['password-stdin'] ? undefined : randomBytes(12).toString('base64url');
       const password = generated ?? (await readStdin());
       const app = await buildApp(config, createLogger('warn'));
       try {
-        const user = await signUp(app.accountDeps, { username: name, password }, { force: true });
-        process.stdout.write(`created user ${user.username}${generated ? ` with password ${generated}` : ''}\n`);
+        const user = await signUp(app.accountDeps, { username: name, password }, { force: true, admin: values.admin === true });
+        process.stdout.write(`created ${user.isAdmin ? 'administrator' : 'user'} ${user.username}${generated ? ` with password ${generated}` : ''}\n`);
       } finally {
         await app.close();
       }

@@ -37,7 +37,8 @@ describe('the reprise CLI', () => {
     const env: Record<string, string> = { ...(await freshBackendEnv()), DATA_DIR: dataDir, SIGNUP_OPEN: 'false' };
     assert.match((await cli(['migrate'], env)).stdout, /up to date/);
     const made = await cli(['user', 'create', 'Admin'], env);
-    assert.match(made.stdout, /created user admin with password \S{12,}/);
+    // The first account on a fresh instance is its administrator.
+    assert.match(made.stdout, /created administrator admin with password \S{12,}/);
     const piped = await cli(['user', 'create', 'second', '--password-stdin'], env, 'a long secret\n');
     assert.equal(piped.stdout.trim(), 'created user second');
     const db = env.DATABASE_URL ? openPostgres(env.DATABASE_URL).db : openSqlite(path.join(dataDir, 'reprise.sqlite'));

@@ -7,6 +7,7 @@ import { jobPriority } from './migration-job-priority.ts';
 import { loudness } from './migration-loudness.ts';
 import { userPresets } from './migration-user-presets.ts';
 import { mail } from './migration-mail.ts';
+import { admin } from './migration-admin.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -168,6 +169,7 @@ export const migrations: Record<string, Migration> = {
   '0009_job_priority': jobPriority,
   '0010_user_presets': userPresets,
   '0011_mail': mail,
+  '0012_admin': admin,
 };
 
 export const migrationProvider: MigrationProvider = {

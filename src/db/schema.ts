@@ -7,6 +7,26 @@ export interface UsersTable {
   username: string;
   password_hash: string;
   created_at: number;
+  /** 1: an administrator (see docs/decisions/0022-administrators.md); 0: not. */
+  is_admin: Generated<number>;
+  /** When an administrator disabled the account; null: enabled. */
+  disabled_at: number | null;
+}
+
+/** Instance-wide state every process reads: `queue_paused`, `first_account`. */
+export interface InstanceStateTable {
+  name: string;
+  value: string;
+  updated_at: number;
+}
+
+/** A worker pool's heartbeat: graphile-worker pools and embedded pools alike. */
+export interface WorkerHeartbeatsTable {
+  pool_id: string;
+  host: string;
+  pid: number;
+  last_seen: number;
+  version: Generated<string>;
 }
 
 export interface SessionsTable {
@@ -130,6 +150,8 @@ export interface Database {
   user_presets: UserPresetsTable;
   mail_settings: MailSettingsTable;
   mail_sends: MailSendsTable;
+  instance_state: InstanceStateTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
 }
 
 export interface UserPresetsTable {

@@ -11,6 +11,8 @@ import { resumableUploadsRepo } from './repos/resumable-uploads.ts';
 import { sessionsRepo } from './repos/sessions.ts';
 import { usersRepo } from './repos/users.ts';
 import { userPresetsRepo } from './repos/user-presets.ts';
+import { instanceStateRepo } from './repos/instance-state.ts';
+import { adminViewsRepo } from './repos/admin-views.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 /**
@@ -36,6 +38,8 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     userPresets: userPresetsRepo(db),
     mailSettings: mailSettingsRepo(db),
     mailSends: mailSendsRepo(db),
+    instance: instanceStateRepo(db),
+    adminViews: adminViewsRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

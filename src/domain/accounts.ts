@@ -22,26 +22,45 @@ function validate(username: string, password: unknown): string {
   return password;
 }
 
-/** Creates an account. `force` lets an administrator (the CLI) create one when signup is closed. */
+/** The instance_state name whose row says the first account has been made (it became an administrator). */
+export const FIRST_ACCOUNT = 'first_account';
+
+/**
+ * Creates an account. `force` lets an administrator (the CLI) create one when signup is closed;
+ * `admin` makes it an administrator. The first account on a fresh instance is one anyway: the
+ * seat is a row only one transaction can insert, so two first sign-ups at once make one admin.
+ */
 export async function signUp(
   deps: AccountDeps,
   input: { username?: unknown; password?: unknown },
-  opts: { force?: boolean } = {},
-): Promise<{ id: string; username: string }> {
+  opts: { force?: boolean; admin?: boolean } = {},
+): Promise<{ id: string; username: string; isAdmin: boolean }> {
   if (!deps.config.signupOpen && !opts.force) {
     throw new AppError('signup_closed', 403, 'Sign-up is closed on this server. Ask its administrator for an account.');
   }
   const username = normalizeUsername(input.username);
   const password = validate(username, input.password);
   const id = deps.newId();
-  const created = await deps.store.users.create({
-    id,
-    username,
-    password_hash: await deps.hasher.hash(password),
-    created_at: deps.now(),
+  const passwordHash = await deps.hasher.hash(password);
+  const outcome = await deps.store.transaction(async (tx) => {
+    const now = deps.now();
+    const created = await tx.users.create({ id, username, password_hash: passwordHash, created_at: now, is_admin: false, disabled_at: null });
+    if (!created) return undefined;
+    const first = await tx.instance.insertOnce(FIRST_ACCOUNT, id, now);
+    const isAdmin = first || opts.admin === true;
+    if (isAdmin) await tx.users.setAdmin(id, true);
+    return { isAdmin };
   });
-  if (!created) throw new AppError('username_taken', 409, 'That username is taken.');
-  return { id, username };
+  if (!outcome) throw new AppError('username_taken', 409, 'That username is taken.');
+  return { id, username, isAdmin: outcome.isAdmin };
+}
+
+/** Makes an existing account an administrator (the CLI's `reprise user admin <name>`). */
+export async function grantAdmin(deps: Pick<Deps, 'store'>, rawUsername: string): Promise<{ id: string; username: string }> {
+  const user = await deps.store.users.findByUsername(normalizeUsername(rawUsername));
+  if (!user) throw new AppError('not_found', 404, `No account is called ${normalizeUsername(rawUsername)}.`);
+  await deps.store.users.setAdmin(user.id, true);
+  return { id: user.id, username: user.username };
 }
 
 const invalidLogin = () => new AppError('invalid_credentials', 401, 'Wrong username or password.');
@@ -58,5 +77,7 @@ export async function logIn(
     throw invalidLogin();
   }
   if (!(await deps.hasher.verify(user.password_hash, input.password))) throw invalidLogin();
+  // Said only to someone who knows the password: a stranger learns nothing about the account.
+  if (user.disabled_at !== null) throw new AppError('account_disabled', 403, 'This account has been disabled by an administrator of this server.');
   return { id: user.id, username: user.username };
 }

@@ -66,6 +66,14 @@ export interface Mailer {
   send(mail: OutgoingMail): Promise<MailResult>;
 }
 
+/** What the admin area asks of whichever queue backend runs. */
+export interface QueueAdmin {
+  /** Which worker holds each running job, by job key. */
+  holders(): Promise<Map<string, string>>;
+  /** Wakes idle workers after a resume, so they need not wait for their next poll. */
+  wake(): Promise<void>;
+}
+
 /** Password hashing: slow on purpose, so it is a seam that tests may swap for a fast one. */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;

@@ -16,6 +16,9 @@ export interface UserRecord {
   username: string;
   password_hash: string;
   created_at: number;
+  is_admin: boolean;
+  /** When an administrator disabled the account; null: enabled. A disabled account cannot sign in or use its tokens. */
+  disabled_at: number | null;
 }
 
 export interface FileRecord {

@@ -24,6 +24,55 @@ export interface UsersRepo {
   create(user: UserRecord): Promise<boolean>;
   findByUsername(username: string): Promise<UserRecord | undefined>;
   findById(id: string): Promise<UserRecord | undefined>;
+  /** Every account, oldest first, with the bytes its files and outputs take (as recorded). */
+  listWithUsage(): Promise<UserUsage[]>;
+  setAdmin(id: string, isAdmin: boolean): Promise<boolean>;
+  /** A time disables the account, null enables it; false when there is no such user. */
+  setDisabled(id: string, at: number | null): Promise<boolean>;
+  countEnabledAdmins(): Promise<number>;
+  /** Deletes the account and, by cascade, every row it owns. */
+  remove(id: string): Promise<boolean>;
+}
+
+export interface UserUsage {
+  user: UserRecord;
+  files: number;
+  sourceBytes: number;
+  outputBytes: number;
+}
+
+/** Instance-wide named values (see db/schema.ts InstanceStateTable). */
+export interface InstanceStateRepo {
+  get(name: string): Promise<string | undefined>;
+  put(name: string, value: string, now: number): Promise<void>;
+  /** Inserts unless the name exists; true for exactly one of any number of racing callers. */
+  insertOnce(name: string, value: string, now: number): Promise<boolean>;
+  remove(name: string): Promise<void>;
+}
+
+/** A file whose job is queued or running, or that failed, with its owner's name: what an administrator sees. */
+export interface AdminFileRow {
+  file: FileRecord;
+  username: string;
+}
+
+/** A worker pool's last heartbeat. */
+export interface WorkerBeat {
+  id: string;
+  host: string;
+  pid: number;
+  lastSeen: number;
+  version: string;
+}
+
+/** Reads across every user, for the admin area only. */
+export interface AdminViewsRepo {
+  /** Queued and running files, oldest first. */
+  activeFiles(limit: number): Promise<AdminFileRow[]>;
+  /** Failed files, most recently failed first. */
+  recentFailures(limit: number): Promise<AdminFileRow[]>;
+  /** Worker pools heard from since `since`, most recent first. */
+  workers(since: number): Promise<WorkerBeat[]>;
 }
 
 export interface TokensRepo {
@@ -120,6 +169,8 @@ export interface ResumableUploadsRepo {
   insert(upload: ResumableUploadRecord): Promise<void>;
   ownerOf(id: string): Promise<string | undefined>;
   countForUser(userId: string): Promise<number>;
+  /** The user's unfinished uploads, so their bytes can go with the account. */
+  idsForUser(userId: string): Promise<string[]>;
   remove(id: string): Promise<void>;
   /** Forgets uploads started before `before`; returns their ids so their bytes can go too. */
   removeOlderThan(before: number): Promise<string[]>;
@@ -156,6 +207,8 @@ export interface SessionsRepo {
   find(sid: string, now: number): Promise<string | undefined>;
   remove(sid: string): Promise<void>;
   removeExpired(now: number): Promise<number>;
+  /** Signs the user out everywhere; returns how many sessions ended. */
+  removeForUser(userId: string): Promise<number>;
 }
 
 /**
@@ -183,6 +236,8 @@ export interface Store {
   userPresets: UserPresetsRepo;
   mailSettings: MailSettingsRepo;
   mailSends: MailSendsRepo;
+  instance: InstanceStateRepo;
+  adminViews: AdminViewsRepo;
   /** Jobs added or dropped here commit or roll back with everything else done through this store. */
   jobs: JobQueue;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */

@@ -21,6 +21,12 @@ export interface JobTable {
   names(): Promise<string[]>;
 }
 
+/** Which worker holds each running job, by job key (what the admin area shows per job). */
+export async function embeddedHolders(db: Kysely<Database>): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('jobs').select(['key', 'locked_by']).where('state', '=', 'running').where('key', 'is not', null).where('locked_by', 'is not', null).execute();
+  return new Map(rows.flatMap((r) => (r.key && r.locked_by ? [[r.key, r.locked_by] as const] : [])));
+}
+
 export function jobTable(root: Kysely<Database>): JobTable {
   return {
     async insert(db, j) {

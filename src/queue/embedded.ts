@@ -9,6 +9,8 @@ import type { Logger } from '../log.ts';
 import { childrenDieWithParent } from '../media/spawn.ts';
 import { isProcessAlive, processesMentioning } from '../sweep.ts';
 import { jobTable, type JobTable } from './embedded-table.ts';
+import { QUEUE_PAUSED } from '../domain/queue-control.ts';
+import { VERSION } from '../version.ts';
 
 export interface WorkerPool {
   readonly workerId: string;
@@ -29,6 +31,34 @@ export interface EmbeddedQueueOptions {
   table?: JobTable;
   /** Pids still working on a job's behalf (default: processes in a transcode's scratch). */
   orphansOf?: (job: Job) => Promise<number[]>;
+}
+
+/**
+ * Whether an administrator paused claiming (a row any process may write). Read before every
+ * claim; a database that cannot answer counts as not paused, since the claim would fail anyway.
+ */
+const pausedIn = (db: Kysely<Database>) => async () => {
+  try {
+    return (await db.selectFrom('instance_state').select('name').where('name', '=', QUEUE_PAUSED).executeTakeFirst()) !== undefined;
+  } catch {
+    return false;
+  }
+};
+
+/** Each pool keeps a heartbeat row, as graphile-worker pools do, so the admin area lists it busy or idle. */
+function heartbeatRow(db: Kysely<Database>, workerId: string) {
+  const [host = '', pid = '0'] = workerId.split(':');
+  return {
+    beat: async (now: number) =>
+      db
+        .insertInto('worker_heartbeats')
+        .values({ pool_id: workerId, host, pid: Number(pid), last_seen: now, version: VERSION })
+        .onConflict((oc) => oc.column('pool_id').doUpdateSet({ last_seen: now }))
+        .execute(),
+    remove: async () => db.deleteFrom('worker_heartbeats').where('pool_id', '=', workerId).execute(),
+    /** Rows of pools that died without removing theirs (SIGKILL): kept a day for the admin area, then dropped. */
+    forgetOld: async (now: number) => db.deleteFrom('worker_heartbeats').where('last_seen', '<', now - 86_400_000).execute(),
+  };
 }
 
 /** Only transcodes start ffmpeg; other jobs never wait for an orphan. */
@@ -53,6 +83,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
   const tied = opts.childrenDieWithParent ?? childrenDieWithParent;
   const orphanRecheckMs = opts.orphanRecheckMs ?? 5_000;
   const wakers = new Set<() => void>();
+  const paused = pausedIn(db);
 
   /** Enqueues through the handle the store passes: its open transaction, or the database itself. */
   const jobsWithin: JobsWithin = (handle) => ({
@@ -122,6 +153,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
       filling = true;
       try {
         while (!stopping && running.size < concurrency) {
+          if (await paused()) break;
           const now = Date.now();
           const job = await table.claim(workerId, now, now - STALE_MS, names);
           if (!job) break;
@@ -145,8 +177,13 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
 
     wakers.add(wake);
     const poll = setInterval(wake, POLL_MS);
+    const row = heartbeatRow(db, workerId);
+    const beatRow = () => row.beat(Date.now()).catch((err: unknown) => log.warn({ err }, 'worker heartbeat row failed'));
+    await row.forgetOld(Date.now()).catch(() => undefined);
+    await beatRow();
     const heartbeat = setInterval(() => {
       table.heartbeat([workerId], Date.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+      void beatRow();
     }, HEARTBEAT_MS);
     wake();
     log.info({ workerId, concurrency }, 'worker pool started');
@@ -161,9 +198,12 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
         await Promise.all(finished);
         clearTimeout(grace);
         clearInterval(heartbeat);
+        await row.remove().catch(() => undefined);
       },
     };
   }
 
-  return { jobsWithin, startWorkers, names: () => table.names() };
+  /** Wakes this process's pools at once (others poll every second). */
+  const wakeAll = () => wakers.forEach((wake) => wake());
+  return { jobsWithin, startWorkers, names: () => table.names(), wakeAll };
 }

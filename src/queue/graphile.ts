@@ -9,6 +9,7 @@ import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerPool } from './embedded.ts';
 import { startLiveness, type Liveness } from './liveness.ts';
+import { PAUSABLE_FLAG, QUEUE_PAUSED } from '../domain/queue-control.ts';
 
 /**
  * The scale-out queue: graphile-worker on the application's PostgreSQL. Jobs are added with
@@ -20,7 +21,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
   const jobsWithin: JobsWithin = (handle) => ({
     async enqueue(job, options = {}) {
       const runAt = options.runAt === undefined ? null : new Date(options.runAt).toISOString();
-      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25, priority := ${options.priority ?? 0}::int)`.execute(
+      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25, priority := ${options.priority ?? 0}::int, flags := ARRAY[${PAUSABLE_FLAG}]::text[])`.execute(
         handle,
       );
     },
@@ -33,6 +34,27 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
   /** Task names present in the queue, for the start-up check that each has a handler. */
   const names = async () =>
     (await pool.query<{ task_identifier: string }>('SELECT DISTINCT task_identifier FROM graphile_worker.jobs')).rows.map((r) => r.task_identifier);
+
+  /**
+   * While an administrator has paused claiming, workers skip every job flagged pausable (all
+   * jobs added by this version): graphile-worker asks before each fetch. A database that
+   * cannot answer counts as not paused, since the fetch would fail anyway.
+   */
+  const forbiddenFlags = async (): Promise<string[] | null> => {
+    const paused = await pool.query('SELECT 1 FROM instance_state WHERE name = $1', [QUEUE_PAUSED]).then((r) => r.rowCount !== 0, () => false);
+    return paused ? [PAUSABLE_FLAG] : null;
+  };
+
+  /** Which pool holds each running job, by job key (what the admin area shows per job). */
+  const holders = async () => {
+    const { rows } = await pool.query<{ key: string; locked_by: string }>('SELECT key, locked_by FROM graphile_worker.jobs WHERE locked_at IS NOT NULL AND key IS NOT NULL AND locked_by IS NOT NULL');
+    return new Map(rows.map((r) => [r.key, r.locked_by]));
+  };
+
+  /** Idle workers wait for a NOTIFY or their next poll (2 s): after a resume, nudge them. */
+  const wake = async () => {
+    await pool.query(`SELECT pg_notify('jobs:insert', '')`);
+  };
 
   /** Creates graphile-worker's schema; web processes call it too, since they enqueue. */
   const migrate = () => runMigrations({ pgPool: pool, logger: quietLogger(log) });
@@ -54,6 +76,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
       noHandleSignals: true,
       pollInterval: 2000,
       events,
+      forbiddenFlags,
       logger: quietLogger(log),
       gracefulShutdownAbortTimeout: 10_000,
       // One task per job name; graphile-worker only takes jobs whose name it has a task for.
@@ -91,7 +114,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
     };
   }
 
-  return { jobsWithin, migrate, startWorkers, names };
+  return { jobsWithin, migrate, startWorkers, names, holders, wake };
 }
 
 /** graphile-worker's own logger, routed into pino: warnings and errors as such, the rest as debug. */

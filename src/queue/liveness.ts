@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../log.ts';
+import { VERSION } from '../version.ts';
 
 export const HEARTBEAT_MS = 5_000;
 export const SILENT_AFTER_MS = 30_000;
@@ -18,9 +19,9 @@ export function startLiveness(pool: pg.Pool, log: Logger, me: { poolId: string; 
   const beat = () =>
     pool
       .query(
-        `INSERT INTO worker_heartbeats (pool_id, host, pid, last_seen) VALUES ($1, $2, $3, $4)
+        `INSERT INTO worker_heartbeats (pool_id, host, pid, last_seen, version) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (pool_id) DO UPDATE SET last_seen = EXCLUDED.last_seen`,
-        [me.poolId, me.host, me.pid, Date.now()],
+        [me.poolId, me.host, me.pid, Date.now(), VERSION],
       )
       .catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'));
   void beat();

@@ -1,13 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../domain/ports.ts';
 import { grantForToken } from '../domain/tokens.ts';
-import { AppError } from '../errors.ts';
+import { AppError, notFound } from '../errors.ts';
+
+/**
+ * The account behind a credential, if it may still act: it exists and is not disabled. Read from
+ * the database on every request (no cache), so disabling an account stops its sessions and
+ * tokens on the next request to any web process.
+ */
+export async function activeUser(deps: Pick<Deps, 'store'>, userId: string) {
+  const user = await deps.store.users.findById(userId);
+  return user && user.disabled_at === null ? user : undefined;
+}
 
 /** Pages: a signed-in session, or a redirect to the login page that comes back here after. */
 export function requirePageUser(deps: Deps) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const userId = request.session.get('userId');
-    const user = userId ? await deps.store.users.findById(userId) : undefined;
+    const user = userId ? await activeUser(deps, userId) : undefined;
     if (!user) {
       const next = encodeURIComponent(request.url);
       return reply.redirect(`/login?next=${next}`, 303);
@@ -34,7 +44,7 @@ export function requireApiUser(deps: Deps, opts: { readsOnly?: boolean } = {}) {
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const grant = match?.[1] ? await grantForToken(deps, match[1]) : undefined;
-      const user = grant ? await deps.store.users.findById(grant.userId) : undefined;
+      const user = grant ? await activeUser(deps, grant.userId) : undefined;
       if (!grant || !user) throw new AppError('invalid_token', 401, 'The bearer token is missing, malformed, expired, revoked or unknown.');
       if (grant.readOnly && !isRead(request) && !opts.readsOnly) {
         throw new AppError('read_only_token', 403, 'This token is read-only: it can only read (GET). Use a token with full access to change anything.');
@@ -45,7 +55,7 @@ export function requireApiUser(deps: Deps, opts: { readsOnly?: boolean } = {}) {
     }
     const sessionUser = request.session.get('userId');
     if (sessionUser && isRead(request)) {
-      const user = await deps.store.users.findById(sessionUser);
+      const user = await activeUser(deps, sessionUser);
       if (user) {
         request.userId = user.id;
         request.username = user.username;
@@ -53,6 +63,35 @@ export function requireApiUser(deps: Deps, opts: { readsOnly?: boolean } = {}) {
       }
     }
     throw new AppError('unauthenticated', 401, 'Send an API token: Authorization: Bearer <token> (POST /api/v1/tokens issues one).');
+  };
+}
+
+/**
+ * The admin API: an enabled administrator's bearer token (or session, for reads). Anyone else,
+ * signed in or not, is told the route does not exist, as for any unknown address: the admin
+ * area is not even confirmed to strangers. Runs on onRequest, before the body is parsed, so a
+ * malformed body cannot tell a stranger the route is there either.
+ */
+export function requireApiAdmin(deps: Deps) {
+  const authenticate = requireApiUser(deps);
+  return async (request: FastifyRequest) => {
+    try {
+      await authenticate(request);
+    } catch {
+      throw notFound('page');
+    }
+    if (!(await activeUser(deps, request.userId))?.is_admin) throw notFound('page');
+  };
+}
+
+/** Admin pages: a session of an enabled administrator, or the same 404 page as a wrong address. */
+export function requirePageAdmin(deps: Deps) {
+  return async (request: FastifyRequest) => {
+    const userId = request.session.get('userId');
+    const user = userId ? await activeUser(deps, userId) : undefined;
+    if (!user?.is_admin) throw notFound('page');
+    request.userId = user.id;
+    request.username = user.username;
   };
 }
 
@@ -66,9 +105,9 @@ export async function stillAuthenticated(deps: Deps, request: FastifyRequest): P
   if (header) {
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     const grant = token ? await grantForToken(deps, token) : undefined;
-    return grant?.userId === request.userId && (await deps.store.users.findById(grant.userId)) !== undefined;
+    return grant?.userId === request.userId && (await activeUser(deps, grant.userId)) !== undefined;
   }
   const data = await deps.store.sessions.find(request.session.sessionId, deps.now());
   const userId = data ? (JSON.parse(data) as { userId?: unknown }).userId : undefined;
-  return userId === request.userId && (await deps.store.users.findById(request.userId)) !== undefined;
+  return userId === request.userId && (await activeUser(deps, request.userId)) !== undefined;
 }

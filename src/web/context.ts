@@ -1,5 +1,5 @@
 import type { AccountDeps } from '../domain/accounts.ts';
-import type { Deps } from '../domain/ports.ts';
+import type { Deps, QueueAdmin } from '../domain/ports.ts';
 import type { MetricsExporter } from '../metrics/prometheus.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 
@@ -9,6 +9,8 @@ export interface WebContext {
   accountDeps: AccountDeps;
   /** Where unfinished resumable uploads live. */
   resumable: ResumableBackend;
+  /** The queue backend's part of the admin area. */
+  queueAdmin: QueueAdmin;
   /** Prometheus metrics; absent without METRICS_TOKEN (then /metrics is 404). */
   metrics: MetricsExporter | undefined;
   /** Database and storage reachable: what /readyz reports. */

@@ -1,5 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { adminSchemas } from './schemas/admin.ts';
 import { ProblemSchema } from './schemas/common.ts';
 import { FileSchema, OutputSchema } from './schemas/files.ts';
 import { NotificationSchema } from './schemas/notifications.ts';
@@ -9,7 +10,7 @@ import { WebhookDeliverySchema, WebhookEndpointInputSchema, WebhookEndpointSchem
 
 const sharedSchemas = [
   ProblemSchema, CredentialsSchema, TokenSchema, NewTokenSchema, PresetSchema, OutputSchema, FileSchema, NotificationSchema,
-  WebhookEndpointInputSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookDeliverySchema,
+  WebhookEndpointInputSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookDeliverySchema, ...adminSchemas,
 ];
 
 /**

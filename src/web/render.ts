@@ -29,13 +29,14 @@ export async function renderPage(
   status = 200,
 ): Promise<FastifyReply> {
   const userId = request.session.get('userId');
-  const notifications = userId ? await listNotifications(deps, userId, true) : [];
+  const [notifications, me] = userId ? await Promise.all([listNotifications(deps, userId, true), deps.store.users.findById(userId)]) : [[], undefined];
   const flash = request.session.get('flash');
   if (flash) request.session.set('flash', undefined);
   const html = eta.render(template, {
     ...ctx,
     h: helpers,
-    user: userId ? { username: request.session.get('username') } : null,
+    // Only administrators see the admin link; everyone else is told nothing of the area.
+    user: userId ? { username: request.session.get('username'), isAdmin: me?.is_admin === true && me.disabled_at === null } : null,
     notifications,
     flash,
     // Anonymous visitors only need a CSRF secret (and so a stored session) on the forms they can

@@ -8,7 +8,7 @@ import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../doma
 import { parseLoudnessOption, pickLoudnessFields } from '../domain/loudness.ts';
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
-import { requireApiUser } from './auth.ts';
+import { activeUser, requireApiUser } from './auth.ts';
 import { requestIdOfRaw } from './request-id.ts';
 import {
   appendUploadSchema, createUploadSchema, readUploadSchema, terminateUploadSchema, uploadOffsetSchema, uploadOptionsSchema,
@@ -126,7 +126,7 @@ export function resumableUploadRoutes(app: WebContext, backend: ResumableBackend
       if (request.method === 'OPTIONS') return;
       if (request.headers.authorization) return apiUser(request);
       const userId = request.session.get('userId');
-      if (!userId || !(await deps.store.users.findById(userId))) throw new AppError('unauthenticated', 401, 'Sign in, or send an API token.');
+      if (!userId || !(await activeUser(deps, userId))) throw new AppError('unauthenticated', 401, 'Sign in, or send an API token.');
       request.userId = userId;
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         await new Promise<void>((resolve, reject) => {

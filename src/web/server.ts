@@ -26,6 +26,8 @@ import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { presetPages } from './routes/pages-presets.ts';
+import { adminApiRoutes } from './routes/admin-api.ts';
+import { adminPages } from './routes/pages-admin.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -164,6 +166,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
   await server.register(settingsPages(app));
   await server.register(presetPages(app));
   await server.register(zipPages(app));
+  await server.register(adminPages(app));
   await server.register(
     async (api) => {
       // First: the description is generated from the routes registered after it in this scope.
@@ -176,6 +179,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(mailSettingsRoutes(app));
       await api.register(resumableUploadRoutes(app, app.resumable));
       await api.register(zipApiRoutes(app));
+      await api.register(adminApiRoutes(app));
     },
     { prefix: '/api/v1' },
   );

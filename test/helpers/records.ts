@@ -6,6 +6,8 @@ export const userRecord = (id: string, over: Partial<UserRecord> = {}): UserReco
   username: `user-${id}`,
   password_hash: `hash-of-${id}`,
   created_at: 1_700_000_000_000,
+  is_admin: false,
+  disabled_at: null,
   ...over,
 });
 

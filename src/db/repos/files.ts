@@ -5,7 +5,7 @@ import type { FileRecord, FilesRepo } from '../../domain/ports.ts';
 import type { Database, FileRow, FilesTable } from '../schema.ts';
 
 /** Lists and flags are stored as JSON text and 0/1, which both databases keep alike. */
-const toFile = (row: FileRow): FileRecord => ({
+export const toFile = (row: FileRow): FileRecord => ({
   ...row,
   has_cover: Number(row.has_cover) === 1,
   presets: JSON.parse(row.presets) as string[],

@@ -15,6 +15,10 @@ export function resumableUploadsRepo(db: Kysely<Database>): ResumableUploadsRepo
       const row = await db.selectFrom('resumable_uploads').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
       return Number(row.n);
     },
+    async idsForUser(userId) {
+      const rows = await db.selectFrom('resumable_uploads').select('id').where('user_id', '=', userId).execute();
+      return rows.map((r) => r.id);
+    },
     async remove(id) {
       await db.deleteFrom('resumable_uploads').where('id', '=', id).execute();
     },

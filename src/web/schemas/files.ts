@@ -45,7 +45,7 @@ export const FileSchema = Type.Object(
   { $id: 'File', title: 'File' },
 );
 
-const FileRef = ref<FileView>('File');
+export const FileRef = ref<FileView>('File');
 const fileParams = IdParams('File');
 const uploadRefusals =
   'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file, invalid_loudness (the field named); 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
