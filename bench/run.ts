@@ -3,7 +3,8 @@
  * 1 GiB upload streams in against a bare Node server, live-push latency and memory per idle
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
  * upload against multipart; a 1 GiB ZIP download against plain downloads; the metrics hooks'
- * cost per request; job wall time with loudness normalization against without. Prints a table,
+ * cost per request; job wall time with loudness normalization against without; a second
+ * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once. Prints a table,
  * then one JSON line. `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { ensureInputWav } from './input.ts';
 import { liveBenchmark } from './live.ts';
 import { metricsBenchmark, reportMetrics } from './metrics.ts';
 import { loudnessBenchmark, reportLoudness } from './loudness.ts';
+import { fairnessBenchmark, reportFairness } from './fairness.ts';
+import { loadBenchmark, reportLoad } from './load.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
 import { reportResumable, resumableBenchmark } from './resumable.ts';
@@ -26,7 +29,7 @@ import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'fairness', 'load'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -111,6 +114,18 @@ async function main(): Promise<void> {
       log(`metrics hooks benchmark (load ${loadavg()}):`);
       const metrics = await metricsBenchmark(log);
       reports.push(() => (summary.metrics = reportMetrics(metrics, log)));
+    }
+
+    if (suites.has('fairness')) {
+      log(`fairness benchmark, ${ROUNDS} rounds (load ${loadavg()}):`);
+      const fairness = await fairnessBenchmark(workDir, ROUNDS, log);
+      reports.push(() => (summary.fairness = reportFairness(fairness, log)));
+    }
+
+    if (suites.has('load')) {
+      log(`hostile load benchmark (load ${loadavg()}):`);
+      const load = await loadBenchmark(workDir, log);
+      reports.push(() => (summary.load = reportLoad(load, log)));
     }
 
     if (suites.has('loudness')) {
