@@ -72,6 +72,7 @@ const schema = z.object({
   S3_ENDPOINT: z.url().optional(),
   S3_FORCE_PATH_STYLE: boolish.default(false),
   AWS_REGION: z.string().min(1).optional(),
+  RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).max(36500).optional(),
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces (e.g. openssl rand -hex 32)').optional(),
 });
 
@@ -121,6 +122,8 @@ export interface Config {
   readonly s3: { bucket: string; endpoint?: string; forcePathStyle: boolean; region?: string } | undefined;
   /** Bearer token that GET /metrics requires; absent: no metrics are kept and /metrics is 404. */
   readonly metricsToken: string | undefined;
+  /** Files (source and outputs) older than this many days are deleted; absent: kept unless their owner chose a limit. */
+  readonly retentionDays: number | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -171,5 +174,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { bucket: e.S3_BUCKET, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE, region: e.AWS_REGION }
       : undefined,
     metricsToken: e.METRICS_TOKEN,
+    retentionDays: e.RETENTION_DAYS,
   });
 }

@@ -29,6 +29,7 @@ import { createEmbeddedQueue, type WorkerPool } from './queue/embedded.ts';
 import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
+import { scheduleRetentionSweep } from './domain/retention-sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
 import { measuredSender } from './webhooks/measured-sender.ts';
 import { RESUMABLE_EXPIRY_MS, resumableBackend, type ResumableBackend } from './uploads/resumable-store.ts';
@@ -192,6 +193,11 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       const run = measuredRun(dispatcher(handlers), metrics);
       const pools = [await startPool(concurrency, run, ['transcode'])];
       if (config.webhooks.concurrency > 0) pools.push(await startPool(config.webhooks.concurrency, run, ['webhook.deliver']));
+      // Retention's sweep: one slot, so it never waits behind a transcode or a delivery. Queued
+      // now on every start (under one key, so many workers still leave one waiting); each run
+      // queues the next. See docs/decisions/0019-retention.md.
+      pools.push(await startPool(1, run, ['retention.sweep']));
+      await scheduleRetentionSweep(deps);
       return {
         workerId: pools.map((p) => p.workerId).join(','),
         async stop(graceMs) {

@@ -9,6 +9,7 @@ import type { LoudnessReport } from './loudness.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
+import { retentionPolicy } from './retention-settings.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 import type { Deps, FileRecord, PushEvent, Store, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
@@ -204,7 +205,7 @@ async function terminalEvents(
 ): Promise<{ userId: string; event: PushEvent }[]> {
   const row = await tx.files.findById(file.id);
   const outputs = await tx.outputs.listForFile(file.id);
-  const view = row ? toFileView(row, outputs) : undefined;
+  const view = row ? toFileView(row, outputs, await retentionPolicy(deps, file.user_id, tx)) : undefined;
   const updated = view ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(view))] : [];
   // Webhooks are queued in the same transaction as the state they report.
   if (view) await queueWebhookEvent(tx, deps, file.user_id, kind === 'completed' ? 'file.completed' : 'file.failed', view);

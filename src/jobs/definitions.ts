@@ -10,6 +10,8 @@ export const jobPayloads = {
   transcode: z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
   /** One attempt at one webhook delivery; a failed attempt enqueues the next itself. */
   'webhook.deliver': z.object({ deliveryId: z.string().min(1) }),
+  /** Notify owners of files due for deletion within a day and delete those past due; schedules the next run. */
+  'retention.sweep': z.object({}),
 } as const;
 
 export type JobName = keyof typeof jobPayloads;
@@ -58,3 +60,6 @@ export const deliveryKey = (p: JobPayload<'webhook.deliver'>) => `webhook:${p.de
 
 /** The key a transcode job runs under: one per file generation. */
 export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileId}:g${p.generation}`;
+
+/** The key every retention sweep runs under: at most one waits in the queue. */
+export const RETENTION_SWEEP_KEY = 'retention:sweep';

@@ -1,4 +1,5 @@
 import type { Deps } from '../domain/ports.ts';
+import { runScheduledSweep } from '../domain/retention-sweep.ts';
 import { deliverWebhook } from '../domain/webhook-delivery.ts';
 import type { JobHandlers } from './handlers.ts';
 import { measuredTranscode } from './measured.ts';
@@ -8,5 +9,6 @@ export function jobHandlers(deps: Deps): JobHandlers {
   return {
     transcode: (payload, ctx) => measuredTranscode(deps, payload, ctx),
     'webhook.deliver': (payload) => deliverWebhook(deps, payload),
+    'retention.sweep': () => runScheduledSweep(deps),
   };
 }

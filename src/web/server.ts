@@ -21,6 +21,7 @@ import { filePages } from './routes/pages-files.ts';
 import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { presetRoutes } from './routes/presets.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
@@ -166,6 +167,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(eventRoutes(app));
       await api.register(webhookRoutes(app));
       await api.register(presetRoutes(app));
+      await api.register(retentionRoutes(app));
       await api.register(resumableUploadRoutes(app, app.resumable));
       await api.register(zipApiRoutes(app));
     },

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { createToken, listTokens, MAX_NAME_LENGTH, revokeToken, type NewToken, type TokenView } from '../../domain/tokens.ts';
 import { listEndpoints } from '../../domain/webhooks.ts';
+import { getRetentionSetting, setRetentionSetting } from '../../domain/retention-settings.ts';
 import { AppError } from '../../errors.ts';
 import { requirePageUser } from '../auth.ts';
 import { renderPage } from '../render.ts';
@@ -62,7 +63,7 @@ export function settingsPages(app: WebContext) {
     const settingsPage = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra } = {},
+      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra; retentionError?: string } = {},
       status = 200,
     ) =>
       renderPage(deps, request, reply, 'settings', {
@@ -77,6 +78,8 @@ export function settingsPages(app: WebContext) {
         webhooks: (await listEndpoints(deps, request.userId)).map(endpointRow),
         eventChoices,
         hook: { ...extra.hook, form: extra.hook?.form ?? hookFormValues(undefined) },
+        retention: await getRetentionSetting(deps, request.userId),
+        retentionError: extra.retentionError,
       }, status);
 
     // In this plugin, so the sign-in hook above guards them and a refused add re-renders this page.
@@ -97,6 +100,20 @@ export function settingsPages(app: WebContext) {
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500 || wantsJson(request)) throw err;
         return settingsPage(request, reply, { error: err.detail, form: formValues(request.body) }, err.status);
+      }
+    });
+
+    // '' (the "server's setting" choice) is null; digits are days; anything else reaches the domain's check as text.
+    server.post<{ Body: { days?: unknown } | undefined }>('/settings/retention', { preHandler: server.csrfProtection }, async (request, reply) => {
+      const days = request.body?.days;
+      try {
+        const saved = await setRetentionSetting(deps, request.userId, days === '' ? null : days);
+        if (wantsJson(request)) return reply.send(saved);
+        request.session.set('flash', saved.effectiveDays === null ? 'Your files are kept until you delete them.' : `Your files are kept ${saved.effectiveDays} days after upload.`);
+        return reply.redirect('/settings#retention', 303);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500 || wantsJson(request)) throw err;
+        return settingsPage(request, reply, { retentionError: err.detail }, err.status);
       }
     });
 
