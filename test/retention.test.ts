@@ -83,16 +83,6 @@ describe(`retention (${backend.name})`, () => {
     assert.match((await page.get('/settings')).html, /deleted <strong>30 days<\/strong> after upload/);
   });
 
-  it('DELETE frees every byte of a file at once: source, every output and its peaks', async () => {
-    const f = await uploaded(ana, 'wav-44k-16,flac-cd,aac-256k');
-    const before = await expectHeld(f);
-    assert.ok(before.places.some((p) => p.includes(`files/${f.id}/input`)), before.places.join('\n'));
-    assert.ok((await srv.app.deps.store.files.findById(f.id))?.waveform, 'the peaks are stored with the row');
-    assert.equal((await ana.request('DELETE', `/files/${f.id}`)).status, 204);
-    assert.deepEqual(await held(f.id), { places: [], bytes: 0 });
-    assert.equal(await srv.app.deps.store.files.findById(f.id), undefined);
-  });
-
   it("leaves other users' files alone: a foreign id is 404 and its bytes stay", async () => {
     const f = await uploaded(ana);
     const before = await expectHeld(f);

@@ -9,18 +9,24 @@ export interface HeldBytes {
   bytes: number;
 }
 
-/** Every file under `dir` (recursively) whose path mentions `needle`, with their sizes added up. */
-async function onDisk(dir: string, needle: string): Promise<HeldBytes> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  const places: string[] = [];
-  let bytes = 0;
+/**
+ * Every file under `dir` (recursively) whose path mentions `needle`, with their sizes added up.
+ * Walked folder by folder, so that an entry vanishing meanwhile (scratch, locks) skips only itself.
+ */
+async function onDisk(dir: string, needle: string, into: HeldBytes = { places: [], bytes: 0 }): Promise<HeldBytes> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) {
-    const full = path.join(e.parentPath, e.name);
-    if (e.isDirectory() || !full.includes(needle)) continue;
-    places.push(full);
-    bytes += (await stat(full).catch(() => ({ size: 0 }))).size;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      await onDisk(full, needle, into);
+    } else if (full.includes(needle)) {
+      const size = await stat(full).then((s) => s.size, () => undefined);
+      if (size === undefined) continue;
+      into.places.push(full);
+      into.bytes += size;
+    }
   }
-  return { places, bytes };
+  return into;
 }
 
 /**
