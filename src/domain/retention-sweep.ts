@@ -1,5 +1,6 @@
 import { RETENTION_SWEEP_KEY } from '../jobs/definitions.ts';
-import { pushEvents } from './events.ts';
+import { formatDateTime } from '../format.ts';
+import { pushEvents, recordEvent } from './events.ts';
 import { afterFileDeleted } from './files.ts';
 import { recordNotice } from './notifications.ts';
 import type { Deps, FilePosition, RetentionCandidate } from './ports.ts';
@@ -20,7 +21,7 @@ export interface SweepResult {
 
 type SweepDeps = Pick<Deps, 'store' | 'blobs' | 'push' | 'config' | 'now' | 'newId' | 'log'>;
 
-const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const when = (ms: number) => `${formatDateTime(new Date(ms).toISOString())} UTC`;
 
 /**
  * One pass over every file old enough to be due within a day, under each owner's retention:
@@ -54,7 +55,7 @@ export async function runRetentionSweep(deps: SweepDeps, now: number): Promise<S
 async function sweepOne(deps: SweepDeps, file: RetentionCandidate, days: number, now: number, result: SweepResult): Promise<void> {
   const step = retentionStep(file, days, now);
   if (step.action === 'notify') {
-    const event = await deps.store.transaction(async (tx) => {
+    const events = await deps.store.transaction(async (tx) => {
       const notice = await recordNotice(tx, { newId: deps.newId, now: () => now }, {
         userId: file.user_id,
         fileId: file.id,
@@ -63,11 +64,17 @@ async function sweepOne(deps: SweepDeps, file: RetentionCandidate, days: number,
         message: `Your file ${file.name} will be deleted tomorrow (${when(step.deleteAt)}): files are kept ${days} days. Download what you want to keep.`,
       });
       // Another sweep got here first: its notice and its time stand.
-      if (notice) await tx.retention.markWarned(file.id, now);
-      return notice;
+      if (!notice) return [];
+      await tx.retention.markWarned(file.id, now);
+      // Open pages of a finished file show its new deletion time (a notice can move it). Files in
+      // a job are left to the job's own events: followers take a status here for the job's end.
+      const row = await tx.files.findById(file.id);
+      if (!row || row.status === 'queued' || row.status === 'running') return [notice];
+      const update = { id: row.id, status: row.status, progress: Math.round(row.progress), error: row.error, expiresAt: new Date(step.deleteAt).toISOString() };
+      return [notice, await recordEvent(tx, { now: () => now }, row.user_id, 'file.updated', update)];
     });
-    if (event) {
-      pushEvents(deps, [event]);
+    if (events.length > 0) {
+      pushEvents(deps, events);
       result.notified.push(file.id);
     }
     return;
