@@ -160,7 +160,7 @@ describe(`retention (${backend.name})`, () => {
     await bob.json('PUT', '/settings/retention', { days: null });
   });
 
-  it('refuses a choice over RETENTION_DAYS or not a whole number of days with 422, on the API and the page', async () => {
+  it('refuses a choice over RETENTION_DAYS or not a whole number of days with 422, on the API and the page; read-only tokens only read', async () => {
     for (const body of [{ days: 31 }, { days: 0 }, { days: -3 }, { days: 2.5 }, { days: 'seven' }, { days: true }, {}]) {
       const res = await ana.json<{ code: string; field?: string }>('PUT', '/settings/retention', body);
       assert.equal(res.status, 422, JSON.stringify(body));
@@ -168,6 +168,11 @@ describe(`retention (${backend.name})`, () => {
       assert.equal(res.body.field, 'days', JSON.stringify(body));
     }
     assert.equal((await ana.json<Setting>('GET', '/settings/retention')).body.days, null, 'nothing refused was saved');
+    const reader = new ApiClient(srv.url);
+    reader.token = (await ana.json<{ token: string }>('POST', '/tokens', { name: 'reader', readOnly: true })).body.token;
+    assert.equal((await reader.json('GET', '/settings/retention')).status, 200);
+    assert.equal((await reader.json('PUT', '/settings/retention', { days: 3 })).status, 403, 'a read-only token');
+    assert.equal((await new ApiClient(srv.url).json('PUT', '/settings/retention', { days: 3 })).status, 401);
     const page = await signedInPage('ana');
     await page.get('/settings');
     const refused = await page.post('/settings/retention', { days: '45' });
