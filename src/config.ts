@@ -84,6 +84,7 @@ const schema = z.object({
     .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated seconds between attempts, e.g. 30,300,1800')
     .default('30,120,600,1800,7200'),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) address people open Reprise at, e.g. https://reprise.example' }).optional(),
+  RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).max(36500).optional(),
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces (e.g. openssl rand -hex 32)').optional(),
 });
 
@@ -139,6 +140,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** Bearer token that GET /metrics requires; absent: no metrics are kept and /metrics is 404. */
   readonly metricsToken: string | undefined;
+  /** Files (source and outputs) older than this many days are deleted; absent: kept unless their owner chose a limit. */
+  readonly retentionDays: number | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -197,5 +200,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     metricsToken: e.METRICS_TOKEN,
+    retentionDays: e.RETENTION_DAYS,
   });
 }

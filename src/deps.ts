@@ -30,6 +30,7 @@ import { createGraphileQueue } from './queue/graphile.ts';
 import { startSweeper } from './queue/liveness.ts';
 import { embeddedHolders } from './queue/embedded-table.ts';
 import { sweepDeadProcessEntries } from './sweep.ts';
+import { scheduleRetentionSweep } from './domain/retention-sweep.ts';
 import { createWebhookSender } from './webhooks/sender.ts';
 import { createSmtpMailer } from './mail/smtp.ts';
 import { measuredSender } from './webhooks/measured-sender.ts';
@@ -206,6 +207,11 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       if (config.webhooks.concurrency > 0) pools.push(await startPool(config.webhooks.concurrency, run, ['webhook.deliver']));
       // Mail gets two slots of its own, and only where it can be sent: without SMTP_URL none is queued.
       if (config.mail) pools.push(await startPool(MAIL_CONCURRENCY, run, ['mail.send']));
+      // Retention's sweep: one slot, so it never waits behind a transcode or a delivery. Queued
+      // now on every start (under one key, so many workers still leave one waiting); each run
+      // queues the next. See docs/decisions/0019-retention.md.
+      pools.push(await startPool(1, run, ['retention.sweep']));
+      await scheduleRetentionSweep(deps);
       return {
         workerId: pools.map((p) => p.workerId).join(','),
         async stop(graceMs) {

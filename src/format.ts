@@ -29,3 +29,8 @@ export function formatClock(totalSeconds: number): string {
   const s = String(total % 60).padStart(2, '0');
   return `${h}:${m}:${s}`;
 }
+
+const utcDateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+/** "3 Dec 2026, 01:15" in UTC (the server does not know the reader's zone: pages say UTC). */
+export const formatDateTime = (iso: string): string => utcDateTime.format(new Date(iso));

@@ -13,6 +13,7 @@ import { createStore } from '../src/db/store.ts';
 import { createLogger } from '../src/log.ts';
 import { createEmbeddedQueue } from '../src/queue/embedded.ts';
 import { getFile } from '../src/domain/files.ts';
+import { loadConfig } from '../src/config.ts';
 import { freshBackendEnv } from './helpers/backends.ts';
 import { ffprobe } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
@@ -187,7 +188,7 @@ describe('files made before loudness existed', () => {
         VALUES ('f1', 'u1', 'Old', 'old.wav', 'files/f1/input', 10, 'wav', 'pcm_s16le', 1000, 0, 44100, 2, '["flac-cd"]', 'completed', 100, NULL, 1, 1, 1)`.execute(db);
       assert.equal((await migrator.migrateToLatest()).error, undefined);
       // Only reads happen here: no job is queued, so any queue backend's handle will do.
-      const view = await getFile({ store: createStore(db, createEmbeddedQueue(db, createLogger('silent')).jobsWithin) }, 'u1', 'f1');
+      const view = await getFile({ store: createStore(db, createEmbeddedQueue(db, createLogger('silent')).jobsWithin), config: loadConfig({}), now: Date.now }, 'u1', 'f1');
       assert.deepEqual(view.loudness, { mode: 'off', target: null, report: null });
     } finally {
       await db.destroy();

@@ -193,6 +193,36 @@ for (const backend of databaseBackends()) {
       assert.deepEqual(await store.files.findById(file.id), file);
     });
 
+    it('retention: choices by user; files by age, per owner or for owners on the default, paged; never deleted under a job', async () => {
+      const C = 'user-ret-c';
+      const D = 'user-ret-d';
+      for (const id of [C, D]) assert.equal(await store.users.create(userRecord(id)), true);
+      assert.equal(await store.retention.choiceOf(C), null);
+      await store.retention.setChoice(C, 7);
+      assert.equal(await store.retention.choiceOf(C), 7);
+      assert.deepEqual((await store.retention.choices()).filter((c) => c.userId === C || c.userId === D), [{ userId: C, days: 7 }]);
+      const base = 5_000_000_000_000;
+      await store.files.insert(fileRecord('r-c1', C, { created_at: base + 1, status: 'completed' }));
+      await store.files.insert(fileRecord('r-c2', C, { created_at: base + 2, status: 'running' }));
+      await store.files.insert(fileRecord('r-d1', D, { created_at: base + 1, status: 'failed' }));
+      await store.files.insert(fileRecord('r-d2', D, { created_at: base + 9, status: 'completed' }));
+      const ids = (rows: { id: string }[]) => rows.map((r) => r.id).filter((id) => id.startsWith('r-'));
+      assert.deepEqual(ids(await store.retention.candidates({ before: base + 5, userId: C, limit: 10 })), ['r-c1', 'r-c2']);
+      assert.deepEqual(ids(await store.retention.candidates({ before: base + 5, limit: 10 })), ['r-d1'], 'owners without a choice only');
+      const first = await store.retention.candidates({ before: base + 5, userId: C, limit: 1 });
+      assert.deepEqual(ids(await store.retention.candidates({ before: base + 5, userId: C, after: { createdAt: base + 1, id: first[0]?.id ?? '' }, limit: 10 })), ['r-c2']);
+      await store.retention.markWarned('r-c1', base + 3);
+      assert.deepEqual((await store.retention.candidates({ before: base + 1, userId: C, limit: 1 }))[0], {
+        id: 'r-c1', user_id: C, name: 'Song r-c1', status: 'completed', created_at: base + 1, expiry_warned_at: base + 3,
+      });
+      assert.equal(await store.retention.deleteIfIdle('r-c2'), false, 'its job is running');
+      assert.ok(await store.files.findById('r-c2'));
+      assert.equal(await store.retention.deleteIfIdle('r-c1'), true);
+      assert.equal(await store.files.findById('r-c1'), undefined);
+      await store.retention.setChoice(C, null);
+      assert.equal(await store.retention.choiceOf(C), null);
+    });
+
     it('transaction: rows and jobs commit together, or neither does', async () => {
       const jobsFor = async (fileId: string) =>
         (await database.db.selectFrom('jobs').select('payload').execute()).filter((j) => j.payload.includes(fileId)).length;

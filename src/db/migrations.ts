@@ -8,6 +8,7 @@ import { loudness } from './migration-loudness.ts';
 import { userPresets } from './migration-user-presets.ts';
 import { mail } from './migration-mail.ts';
 import { admin } from './migration-admin.ts';
+import { retention } from './migration-retention.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -170,6 +171,7 @@ export const migrations: Record<string, Migration> = {
   '0010_user_presets': userPresets,
   '0011_mail': mail,
   '0012_admin': admin,
+  '0013_retention': retention,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,6 +7,8 @@ export interface UsersTable {
   username: string;
   password_hash: string;
   created_at: number;
+  /** Days this user keeps files (at most RETENTION_DAYS when that is set); null: the instance's setting. */
+  retention_days: number | null;
   /** 1: an administrator (see docs/decisions/0022-administrators.md); 0: not. */
   is_admin: Generated<number>;
   /** When an administrator disabled the account; null: enabled. */
@@ -83,6 +85,8 @@ export interface FilesTable {
   generation: number;
   created_at: number;
   updated_at: number;
+  /** When its owner was told the file will be deleted (retention); null: not yet. */
+  expiry_warned_at: number | null;
 }
 
 export interface OutputsTable {

@@ -13,6 +13,7 @@ import { usersRepo } from './repos/users.ts';
 import { userPresetsRepo } from './repos/user-presets.ts';
 import { instanceStateRepo } from './repos/instance-state.ts';
 import { adminViewsRepo } from './repos/admin-views.ts';
+import { retentionRepo } from './repos/retention.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 /**
@@ -40,6 +41,7 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     mailSends: mailSendsRepo(db),
     instance: instanceStateRepo(db),
     adminViews: adminViewsRepo(db),
+    retention: retentionRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

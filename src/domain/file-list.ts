@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
 import { toFileView, type FileView } from './files.ts';
+import { retentionPolicy } from './retention-settings.ts';
 import type { Deps, FilePosition, FileRecord, FileStatus } from './ports.ts';
 
 export const FILE_STATUSES: readonly FileStatus[] = ['queued', 'running', 'completed', 'failed', 'canceled'];
@@ -45,7 +46,7 @@ export interface FilePageRequest {
 }
 
 /** One page of the user's files, newest first; one extra row is read to know whether more follow. */
-export async function listFilesPage(deps: Pick<Deps, 'store'>, userId: string, request: FilePageRequest): Promise<FilePage> {
+export async function listFilesPage(deps: Pick<Deps, 'store' | 'config' | 'now'>, userId: string, request: FilePageRequest): Promise<FilePage> {
   const limit = request.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
     throw new AppError('invalid_limit', 422, `"limit" must be a whole number from 1 to ${MAX_PAGE_SIZE}.`);
@@ -56,12 +57,13 @@ export async function listFilesPage(deps: Pick<Deps, 'store'>, userId: string, r
   const more = rows.length > limit;
   const shown = more ? (after ? rows.slice(1) : rows.slice(0, limit)) : rows;
   const outputs = await deps.store.outputs.listForFiles(shown.map((f) => f.id));
+  const retention = await retentionPolicy(deps, userId);
   const first = shown[0];
   const last = shown[shown.length - 1];
   const olderExist = after ? true : more;
   const newerExist = after ? more : before !== undefined;
   return {
-    files: shown.map((f) => toFileView(f, outputs.filter((o) => o.file_id === f.id))),
+    files: shown.map((f) => toFileView(f, outputs.filter((o) => o.file_id === f.id), retention)),
     next: olderExist && last ? encodeCursor(last) : null,
     previous: newerExist && first ? encodeCursor(first) : null,
   };

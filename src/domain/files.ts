@@ -6,6 +6,7 @@ import type { Deps, FileRecord, OutputRecord } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 import { loudnessView, type LoudnessView } from './loudness.ts';
+import { fileExpiry, retentionPolicy, type RetentionPolicy } from './retention-settings.ts';
 
 export interface OutputView {
   preset: string;
@@ -34,9 +35,13 @@ export interface FileView {
   loudness: LoudnessView;
   createdAt: string;
   updatedAt: string;
+  /** When retention deletes the file, source and outputs; null: kept until its owner deletes it. */
+  expiresAt: string | null;
 }
 
-export function toFileView(file: FileRecord, outputs: readonly OutputRecord[]): FileView {
+/** The file as pages and the API show it; `retention` is its owner's policy (see retentionPolicy). */
+export function toFileView(file: FileRecord, outputs: readonly OutputRecord[], retention: RetentionPolicy | undefined): FileView {
+  const expires = fileExpiry(retention, file);
   const presets = file.presets;
   return {
     id: file.id,
@@ -74,13 +79,14 @@ export function toFileView(file: FileRecord, outputs: readonly OutputRecord[]): 
     loudness: loudnessView(file.loudness, file.loudness_report),
     createdAt: new Date(Number(file.created_at)).toISOString(),
     updatedAt: new Date(Number(file.updated_at)).toISOString(),
+    expiresAt: expires === null ? null : new Date(expires).toISOString(),
   };
 }
 
-export async function getFile(deps: Pick<Deps, 'store'>, userId: string, fileId: string): Promise<FileView> {
+export async function getFile(deps: Pick<Deps, 'store' | 'config' | 'now'>, userId: string, fileId: string): Promise<FileView> {
   const file = await deps.store.files.findForUser(userId, fileId);
   if (!file) throw notFound('file');
-  return toFileView(file, await deps.store.outputs.listForFile(fileId));
+  return toFileView(file, await deps.store.outputs.listForFile(fileId), await retentionPolicy(deps, userId));
 }
 
 /** Cancels a queued or running job. A running ffmpeg notices at its next progress report. */
@@ -96,7 +102,7 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
     if (!ok) return false;
     await tx.jobs.removeQueued(transcodeKey({ fileId, generation: file.generation }));
     const row = await tx.files.findById(fileId);
-    if (row) await queueWebhookEvent(tx, deps, userId, 'file.canceled', toFileView(row, await tx.outputs.listForFile(fileId)));
+    if (row) await queueWebhookEvent(tx, deps, userId, 'file.canceled', toFileView(row, await tx.outputs.listForFile(fileId), await retentionPolicy(deps, userId, tx)));
     return true;
   });
   if (!changed) throw new AppError('not_cancelable', 409, `This file is ${file.status}; only queued or running jobs can be canceled.`);
@@ -135,6 +141,15 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
 export async function deleteFile(deps: Deps, userId: string, fileId: string): Promise<void> {
   const deleted = await deps.store.files.deleteForUser(userId, fileId);
   if (!deleted) throw notFound('file');
+  await afterFileDeleted(deps, userId, fileId);
+}
+
+/**
+ * Once a file's row is gone: free its bytes at once (source and every output, all generations;
+ * its peaks lived in the row) and tell its owner's open pages. An output a running job publishes
+ * after this is removed by that job, which finds its row gone (see transcode.ts).
+ */
+export async function afterFileDeleted(deps: Pick<Deps, 'blobs' | 'store' | 'push' | 'now'>, userId: string, fileId: string): Promise<void> {
   await deps.blobs.deletePrefix(fileBlobPrefix(fileId));
   await emit(deps, userId, 'file.updated', { id: fileId, status: 'deleted' });
 }

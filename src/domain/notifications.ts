@@ -1,11 +1,11 @@
 import { notFound } from '../errors.ts';
 import { emit, recordEvent } from './events.ts';
 import { queueJobEndMail } from './job-end-mail.ts';
-import type { Deps, NotificationRecord, PushEvent, Store } from './ports.ts';
+import type { Deps, NotificationKind, NotificationRecord, PushEvent, Store } from './ports.ts';
 
 export interface NotificationView {
   id: string;
-  kind: 'completed' | 'failed';
+  kind: NotificationKind;
   message: string;
   fileId: string | null;
   createdAt: string;
@@ -68,19 +68,19 @@ export async function dismissAllNotifications(deps: Pick<Deps, 'store' | 'push' 
 }
 
 /**
- * A notification about something other than a file (a webhook endpoint that was disabled),
- * inside the caller's transaction; the dedupe key makes a re-run add it only once.
+ * A notification that is not a job's end (a webhook endpoint that was disabled, a file about to
+ * be deleted), inside the caller's transaction; the dedupe key makes a re-run add it only once.
  */
 export async function recordNotice(
   tx: Store,
   deps: Pick<Deps, 'newId' | 'now'>,
-  n: { userId: string; message: string; dedupeKey: string },
+  n: { userId: string; message: string; dedupeKey: string; fileId?: string; kind?: NotificationKind },
 ): Promise<{ userId: string; event: PushEvent } | undefined> {
   const row: NotificationRecord = {
     id: deps.newId(),
     user_id: n.userId,
-    file_id: null,
-    kind: 'failed',
+    file_id: n.fileId ?? null,
+    kind: n.kind ?? 'failed',
     message: n.message,
     dedupe_key: n.dedupeKey,
     created_at: deps.now(),

@@ -52,6 +52,8 @@ export interface FileRecord {
   generation: number;
   created_at: number;
   updated_at: number;
+  /** When its owner was told it will be deleted (retention); null or absent: not yet. */
+  expiry_warned_at?: number | null;
 }
 
 export interface OutputRecord {
@@ -64,7 +66,8 @@ export interface OutputRecord {
   created_at: number;
 }
 
-export type NotificationKind = 'completed' | 'failed';
+/** 'expiring': the file will be deleted in about a day (retention). */
+export type NotificationKind = 'completed' | 'failed' | 'expiring';
 
 export interface NotificationRecord {
   id: string;

@@ -9,6 +9,7 @@ import type { LoudnessReport } from './loudness.ts';
 import { emit, pushEvents, recordEvent } from './events.ts';
 import { fileEvent, toFileView } from './files.ts';
 import { recordJobOutcome } from './notifications.ts';
+import { retentionPolicy } from './retention-settings.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 import type { Deps, FileRecord, PushEvent, Store, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
@@ -90,13 +91,19 @@ export async function runTranscodeJob(
       await input.release();
     }
     // Outputs are published side by side; each becomes visible only when whole.
-    const described: { plan: OutputPlan; key: string; size: number }[] = await Promise.all(
+    // Every put settles before a failure is acted on: otherwise one still in flight could publish
+    // after the cleanup below has run, and its bytes would stay with nothing pointing at them.
+    const settled = await Promise.allSettled(
       plans.map(async (plan) => {
         const key = outputKey(file.id, job.generation, plan.preset);
         published.push(key);
         return { plan, key, size: await deps.blobs.putFile(key, plan.path) };
       }),
     );
+    const described = settled.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
     const seconds = Math.max(written.durationMs, 1) / 1000;
     const waveform = await deps.media.waveform(path.join(scratch, 'peaks.u8'));
     const loudnessReport = analysis ? reportOf(analysis, written.loudnessAfter) : null;
@@ -131,7 +138,11 @@ export async function runTranscodeJob(
     }
     const reason = err instanceof MediaError ? err.message : 'an internal error occurred';
     if (!(err instanceof MediaError)) deps.log.error({ err, fileId: file.id }, 'transcode job crashed');
-    return failJob(deps, file, job, reason);
+    const outcome = await failJob(deps, file, job, reason);
+    // The file was deleted while this job failed (a put can fail because its folder was just
+    // removed): what the job published after the deletion freed the file's bytes is ours to free.
+    if (outcome === 'canceled' && !(await deps.store.files.findById(file.id))) await deps.blobs.deletePrefix(fileBlobPrefix(file.id));
+    return outcome;
   } finally {
     opts.signal.removeEventListener('abort', forward);
     await rm(scratch, { recursive: true, force: true });
@@ -204,7 +215,7 @@ async function terminalEvents(
 ): Promise<{ userId: string; event: PushEvent }[]> {
   const row = await tx.files.findById(file.id);
   const outputs = await tx.outputs.listForFile(file.id);
-  const view = row ? toFileView(row, outputs) : undefined;
+  const view = row ? toFileView(row, outputs, await retentionPolicy(deps, file.user_id, tx)) : undefined;
   const updated = view ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(view))] : [];
   // Webhooks are queued in the same transaction as the state they report.
   if (view) await queueWebhookEvent(tx, deps, file.user_id, kind === 'completed' ? 'file.completed' : 'file.failed', view);

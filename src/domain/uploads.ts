@@ -137,7 +137,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       await tx.files.insert(file);
       const payload = { fileId: file.id, generation: file.generation };
       await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority });
-      return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [])));
+      return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [], undefined)));
     });
     pushEvents(deps, [event]);
     return file;

@@ -12,6 +12,8 @@ export const jobPayloads = {
   'webhook.deliver': z.object({ deliveryId: z.string().min(1) }),
   /** One attempt at mailing one notification to its owner; a failed attempt enqueues the next itself. */
   'mail.send': z.object({ notificationId: z.string().min(1) }),
+  /** Notify owners of files due for deletion within a day and delete those past due; schedules the next run. */
+  'retention.sweep': z.object({}),
 } as const;
 
 export type JobName = keyof typeof jobPayloads;
@@ -63,3 +65,5 @@ export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileI
 
 /** The key a notification's mail attempts run under: one pending attempt per notification. */
 export const mailKey = (p: JobPayload<'mail.send'>) => `mail:${p.notificationId}`;
+/** The key every retention sweep runs under: at most one waits in the queue. */
+export const RETENTION_SWEEP_KEY = 'retention:sweep';

@@ -1,5 +1,6 @@
 import type { Deps } from '../domain/ports.ts';
 import { sendJobEndMail } from '../domain/job-end-mail.ts';
+import { runScheduledSweep } from '../domain/retention-sweep.ts';
 import { deliverWebhook } from '../domain/webhook-delivery.ts';
 import type { JobHandlers } from './handlers.ts';
 import { measuredTranscode } from './measured.ts';
@@ -10,5 +11,6 @@ export function jobHandlers(deps: Deps): JobHandlers {
     transcode: (payload, ctx) => measuredTranscode(deps, payload, ctx),
     'webhook.deliver': (payload) => deliverWebhook(deps, payload),
     'mail.send': (payload) => sendJobEndMail(deps, payload),
+    'retention.sweep': () => runScheduledSweep(deps),
   };
 }

@@ -5,12 +5,13 @@ import { ProblemSchema } from './schemas/common.ts';
 import { FileSchema, OutputSchema } from './schemas/files.ts';
 import { NotificationSchema } from './schemas/notifications.ts';
 import { PresetSchema } from './schemas/presets.ts';
+import { RetentionSettingSchema } from './schemas/retention.ts';
 import { CredentialsSchema, NewTokenSchema, TokenSchema } from './schemas/tokens.ts';
 import { WebhookDeliverySchema, WebhookEndpointInputSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema } from './schemas/webhooks.ts';
 
 const sharedSchemas = [
   ProblemSchema, CredentialsSchema, TokenSchema, NewTokenSchema, PresetSchema, OutputSchema, FileSchema, NotificationSchema,
-  WebhookEndpointInputSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookDeliverySchema, ...adminSchemas,
+  WebhookEndpointInputSchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookDeliverySchema, RetentionSettingSchema, ...adminSchemas,
 ];
 
 /**

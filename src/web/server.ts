@@ -22,6 +22,7 @@ import { notificationPages } from './routes/pages-notifications.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { presetRoutes } from './routes/presets.ts';
 import { mailSettingsRoutes } from './routes/mail-settings.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
@@ -177,6 +178,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(webhookRoutes(app));
       await api.register(presetRoutes(app));
       await api.register(mailSettingsRoutes(app));
+      await api.register(retentionRoutes(app));
       await api.register(resumableUploadRoutes(app, app.resumable));
       await api.register(zipApiRoutes(app));
       await api.register(adminApiRoutes(app));

@@ -35,6 +35,7 @@ export const fileRecord = (id: string, userId: string, over: Partial<FileRecord>
   generation: 1,
   created_at: 1_700_000_000_000,
   updated_at: 1_700_000_000_000,
+  expiry_warned_at: null,
   ...over,
 });
 

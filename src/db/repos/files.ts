@@ -23,6 +23,7 @@ const toRow = (file: FileRecord): FileRow => ({
   loudness: file.loudness === null ? null : JSON.stringify(file.loudness),
   loudness_report: file.loudness_report === null ? null : JSON.stringify(file.loudness_report),
   own_presets: file.own_presets.length === 0 ? null : JSON.stringify(file.own_presets),
+  expiry_warned_at: file.expiry_warned_at ?? null,
 });
 
 function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {

@@ -2,8 +2,11 @@ import type { Kysely, Selectable } from 'kysely';
 import type { UserRecord, UsersRepo } from '../../domain/ports.ts';
 import type { Database, UsersTable } from '../schema.ts';
 
+// Field by field: settings kept on the row (retention) have repositories of their own.
 const toUser = (row: Selectable<UsersTable>): UserRecord => ({
-  ...row,
+  id: row.id,
+  username: row.username,
+  password_hash: row.password_hash,
   created_at: Number(row.created_at),
   is_admin: Number(row.is_admin) === 1,
   disabled_at: row.disabled_at === null ? null : Number(row.disabled_at),

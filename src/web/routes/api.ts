@@ -5,6 +5,7 @@ import { logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, retryFile, toFileView } from '../../domain/files.ts';
 import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
 import { decodeCursor, listFilesPage, parseStatus } from '../../domain/file-list.ts';
+import { retentionPolicy } from '../../domain/retention-settings.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
 import { createToken, issuePasswordToken, listTokens, revokeToken } from '../../domain/tokens.ts';
 import { AppError } from '../../errors.ts';
@@ -83,7 +84,7 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
       // The multipart body is read as a stream in the handler; its schema only documents it.
       authed.post('/files', { schema: uploadFileSchema, validatorCompiler: () => () => true }, async (request, reply) => {
         const file = await receiveUpload(deps, request, request.userId);
-        return reply.status(201).header('Location', `/api/v1/files/${file.id}`).send(toFileView(file, []));
+        return reply.status(201).header('Location', `/api/v1/files/${file.id}`).send(toFileView(file, [], await retentionPolicy(deps, request.userId)));
       });
 
       authed.get('/files/:id', { schema: getFileSchema }, (request) => getFile(deps, request.userId, request.params.id));

@@ -3,6 +3,7 @@ import type { WebContext } from '../context.ts';
 import { createToken, listTokens, MAX_NAME_LENGTH, revokeToken, type NewToken, type TokenView } from '../../domain/tokens.ts';
 import { listEndpoints } from '../../domain/webhooks.ts';
 import { getMailSettings } from '../../domain/mail-settings.ts';
+import { getRetentionSetting, setRetentionSetting } from '../../domain/retention-settings.ts';
 import { AppError } from '../../errors.ts';
 import { requirePageUser } from '../auth.ts';
 import { renderPage } from '../render.ts';
@@ -64,7 +65,7 @@ export function settingsPages(app: WebContext) {
     const settingsPage = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra; mail?: MailExtra } = {},
+      extra: { created?: NewToken; error?: string; form?: ReturnType<typeof formValues>; hook?: HookExtra; mail?: MailExtra; retentionError?: string } = {},
       status = 200,
     ) =>
       renderPage(deps, request, reply, 'settings', {
@@ -80,6 +81,8 @@ export function settingsPages(app: WebContext) {
         eventChoices,
         hook: { ...extra.hook, form: extra.hook?.form ?? hookFormValues(undefined) },
         mail: await mailSection(request.userId, extra.mail),
+        retention: await getRetentionSetting(deps, request.userId),
+        retentionError: extra.retentionError,
       }, status);
 
     const mailSection = async (userId: string, extra: MailExtra | undefined) => {
@@ -106,6 +109,20 @@ export function settingsPages(app: WebContext) {
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500 || wantsJson(request)) throw err;
         return settingsPage(request, reply, { error: err.detail, form: formValues(request.body) }, err.status);
+      }
+    });
+
+    // '' (the "server's setting" choice) is null; digits are days; anything else reaches the domain's check as text.
+    server.post<{ Body: { days?: unknown } | undefined }>('/settings/retention', { preHandler: server.csrfProtection }, async (request, reply) => {
+      const days = request.body?.days;
+      try {
+        const saved = await setRetentionSetting(deps, request.userId, days === '' ? null : days);
+        if (wantsJson(request)) return reply.send(saved);
+        request.session.set('flash', saved.effectiveDays === null ? 'Your files are kept until you delete them.' : `Your files are kept ${saved.effectiveDays} days after upload.`);
+        return reply.redirect('/settings#retention', 303);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500 || wantsJson(request)) throw err;
+        return settingsPage(request, reply, { retentionError: err.detail }, err.status);
       }
     });
 

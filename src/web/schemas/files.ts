@@ -41,6 +41,7 @@ export const FileSchema = Type.Object(
     loudness: LoudnessSchema,
     createdAt: DateTime(),
     updatedAt: DateTime(),
+    expiresAt: Nullable(DateTime(), 'When retention deletes the file, source and outputs (a notification comes a day before); null: kept until deleted'),
   },
   { $id: 'File', title: 'File' },
 );

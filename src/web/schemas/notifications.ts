@@ -5,7 +5,7 @@ import { DateTime, IdParams, Nullable, json, notFound, problem, readOnly, ref, u
 export const NotificationSchema = Type.Object(
   {
     id: Type.String(),
-    kind: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
+    kind: Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('expiring')], { description: "expiring: the file will be deleted in about a day (retention)" }),
     message: Type.String(),
     fileId: Nullable(Type.String()),
     createdAt: DateTime(),

@@ -30,12 +30,12 @@
   function addNotification(n) {
     if (!list || $(`[data-notification-id="${CSS.escape(n.id)}"]`)) return;
     const li = document.createElement('li');
-    li.className = `notification notification-${n.kind === 'failed' ? 'failed' : 'completed'}`;
+    li.className = `notification notification-${n.kind === 'failed' || n.kind === 'expiring' ? n.kind : 'completed'}`;
     li.dataset.notificationId = n.id;
     const icon = document.createElement('span');
     icon.className = 'notification-icon';
     icon.setAttribute('aria-hidden', 'true');
-    icon.textContent = n.kind === 'failed' ? '!' : '✓';
+    icon.textContent = n.kind === 'completed' ? '✓' : '!';
     const text = document.createElement('span');
     text.className = 'notification-text';
     const link = document.createElement(n.fileId ? 'a' : 'span');
