@@ -25,6 +25,7 @@ import { zipApiRoutes, zipPages } from './routes/zip.ts';
 import { resumableUploadRoutes } from './resumable.ts';
 import { settingsPages } from './routes/pages-settings.ts';
 import { presetPages } from './routes/pages-presets.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -168,6 +169,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(presetRoutes(app));
       await api.register(resumableUploadRoutes(app, app.resumable));
       await api.register(zipApiRoutes(app));
+      await api.register(usageRoutes(app));
     },
     { prefix: '/api/v1' },
   );

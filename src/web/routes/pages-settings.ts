@@ -5,6 +5,7 @@ import { listEndpoints } from '../../domain/webhooks.ts';
 import { AppError } from '../../errors.ts';
 import { requirePageUser } from '../auth.ts';
 import { renderPage } from '../render.ts';
+import { usageContext } from '../usage-view.ts';
 import { addWebhookPages, endpointRow, eventChoices, hookFormValues, type HookExtra } from './pages-webhooks.ts';
 
 type IdParams = { Params: { id: string } };
@@ -77,6 +78,7 @@ export function settingsPages(app: WebContext) {
         webhooks: (await listEndpoints(deps, request.userId)).map(endpointRow),
         eventChoices,
         hook: { ...extra.hook, form: extra.hook?.form ?? hookFormValues(undefined) },
+        ...(await usageContext(deps, request.userId)),
       }, status);
 
     // In this plugin, so the sign-in hook above guards them and a refused add re-renders this page.
