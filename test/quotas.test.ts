@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { setOverrides } from '../src/domain/quotas.ts';
 import { fixtures } from './helpers/audio.ts';
 import { listStoredBlobs, resumableBytesHeld } from './helpers/backends.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 /** The file once its job has ended, however it ended. */
@@ -240,5 +240,25 @@ describe('quotas', () => {
     assert.ok(multipart.every((r) => r.status === 201 || r.status === 507), JSON.stringify(multipart.map((r) => r.status)));
     const sources = accepted.length * source.length;
     assert.ok(sources <= quota, 'the sources taken together fit the quota');
+  });
+
+  it('shows usage as bars on the upload and settings pages, warning at the limit', async () => {
+    const page = await PageClient.signUp(srv.url, 'viewer');
+    const userId = await userIdOf('viewer');
+    const before = await page.get('/files');
+    assert.match(before.html, /Storage<\/span>\s*<meter [^>]*value="0"/);
+    assert.doesNotMatch(before.html, /usage-warn/);
+    const form = new FormData();
+    form.append('presets', 'flac-cd');
+    form.append('file', new Blob([new Uint8Array(source)]), 'tone.wav');
+    const sent = await page.fetch(`/files?_csrf=${encodeURIComponent(page.csrf)}`, { method: 'POST', body: form });
+    assert.equal(sent.status, 303);
+    await setOverrides(srv.app.deps, userId, { filesPerDay: 1 });
+    const files = await page.get('/files');
+    assert.match(files.html, /usage-item usage-warn">\s*<span class="usage-label">Files today/);
+    assert.match(files.html, /Limit reached/);
+    const settings = await page.get('/settings');
+    assert.match(settings.html, /<h1>Usage<\/h1>/);
+    assert.match(settings.html, /1 of 1/);
   });
 });
