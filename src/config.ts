@@ -55,6 +55,9 @@ const schema = z.object({
   HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(20),
   MAX_INPUT_SECONDS: z.coerce.number().positive().default(4 * 3600),
   MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+  QUOTA_BYTES: z.coerce.number().int().positive().optional(),
+  QUOTA_QUEUED_JOBS: z.coerce.number().int().positive().optional(),
+  QUOTA_FILES_PER_DAY: z.coerce.number().int().positive().optional(),
   EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(8),
   EVENT_HEARTBEAT_SECONDS: z.coerce.number().positive().max(110).default(20),
   WEBHOOK_RETRY_SCHEDULE: z
@@ -115,6 +118,15 @@ export interface Config {
   readonly maxOutputBytes: number;
   /** Open event streams per user in one web process. */
   readonly eventStreamsPerUser: number;
+  /** Per-user defaults (an administrator may override them per user); absent: unlimited. */
+  readonly quotas: {
+    /** Bytes of sources and outputs one user may keep. */
+    bytes: number | undefined;
+    /** Files one user may have waiting or transcoding at once. */
+    queuedJobs: number | undefined;
+    /** Uploads one user may start per UTC day. */
+    filesPerDay: number | undefined;
+  };
   readonly webhooks: {
     /** Delays between attempts (ms); its length is the number of retries after the first try. */
     retryScheduleMs: readonly number[];
@@ -180,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxInputSeconds: e.MAX_INPUT_SECONDS,
     maxOutputBytes: e.MAX_OUTPUT_BYTES,
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
+    quotas: Object.freeze({ bytes: e.QUOTA_BYTES, queuedJobs: e.QUOTA_QUEUED_JOBS, filesPerDay: e.QUOTA_FILES_PER_DAY }),
     webhooks: {
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((v) => Math.round(Number(v) * 1000)),
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,

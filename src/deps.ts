@@ -163,7 +163,10 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const expireUploads = async (now: number) => {
     for (const id of await deps.store.resumableUploads.removeOlderThan(now - RESUMABLE_EXPIRY_MS)) {
       await resumable.forget(id).catch(() => undefined);
+      await deps.store.quotas.release(id).catch(() => undefined);
     }
+    // Reservations only matter for the day they were made in (and open ones expire on their own).
+    await deps.store.quotas.pruneBefore(now - 2 * 86_400_000).catch(() => 0);
     await resumable.datastore.deleteExpired().catch(() => 0);
   };
 

@@ -10,6 +10,7 @@ import { AppError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { createServer } from './web/server.ts';
 import { createMetricsServer } from './web/metrics-server.ts';
+import { userQuotaCommand } from './operator/user-quota.ts';
 
 const HELP = `reprise — self-hosted audio transcoding
 
@@ -25,6 +26,9 @@ Commands:
                          --admin            make it an administrator (the first
                          account on a fresh instance always is one)
   user admin <name>      Make an existing account an administrator.
+  user quota <name>      Show or change a user's limits: --bytes N, --queued-jobs N,
+                         --files-per-day N, --max-upload-bytes N, --max-input-seconds N,
+                         --max-output-bytes N (N or "default"), --clear; see --help
 
 ${clientHelp}
 
@@ -101,6 +105,17 @@ export async function main(argv: string[]): Promise<number> {
   // Client commands have options of their own and run where no server is configured: they are
   // dispatched before the server's argument parsing and before loadConfig() reads its settings.
   if (isClientCommand(argv[0])) return runClient(argv[0], argv.slice(1));
+  // Its options are its own too; it opens the database only once they parse.
+  if (argv[0] === 'user' && argv[1] === 'quota') {
+    return userQuotaCommand(argv.slice(2), async (fn) => {
+      const app = await buildApp(loadConfig(), createLogger('warn'));
+      try {
+        return await fn(app.deps);
+      } finally {
+        await app.close();
+      }
+    });
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -9,6 +9,7 @@ import { userPresets } from './migration-user-presets.ts';
 import { mail } from './migration-mail.ts';
 import { admin } from './migration-admin.ts';
 import { retention } from './migration-retention.ts';
+import { quotas } from './migration-quotas.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -172,6 +173,7 @@ export const migrations: Record<string, Migration> = {
   '0011_mail': mail,
   '0012_admin': admin,
   '0013_retention': retention,
+  '0014_quotas': quotas,
 };
 
 export const migrationProvider: MigrationProvider = {

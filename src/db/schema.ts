@@ -156,6 +156,31 @@ export interface Database {
   mail_sends: MailSendsTable;
   instance_state: InstanceStateTable;
   worker_heartbeats: WorkerHeartbeatsTable;
+  user_quotas: UserQuotasTable;
+  upload_reservations: UploadReservationsTable;
+}
+
+/** Per-user overrides of the quota settings; null: the setting's default. */
+export interface UserQuotasTable {
+  user_id: string;
+  quota_bytes: number | null;
+  queued_jobs: number | null;
+  files_per_day: number | null;
+  max_upload_bytes: number | null;
+  max_input_seconds: number | null;
+  max_output_bytes: number | null;
+  updated_at: number;
+}
+
+/** An upload's declared bytes held against its owner's quota until its file row exists. */
+export interface UploadReservationsTable {
+  id: string;
+  user_id: string;
+  bytes: number;
+  /** 1: the upload became a file (its bytes count there); the row stays as the day's tally. */
+  settled: Generated<number>;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface UserPresetsTable {

@@ -14,6 +14,7 @@ import { userPresetsRepo } from './repos/user-presets.ts';
 import { instanceStateRepo } from './repos/instance-state.ts';
 import { adminViewsRepo } from './repos/admin-views.ts';
 import { retentionRepo } from './repos/retention.ts';
+import { quotasRepo } from './repos/quotas.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 /**
@@ -42,6 +43,7 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     instance: instanceStateRepo(db),
     adminViews: adminViewsRepo(db),
     retention: retentionRepo(db),
+    quotas: quotasRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

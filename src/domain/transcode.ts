@@ -14,6 +14,7 @@ import { queueWebhookEvent } from './webhook-events.ts';
 import type { Deps, FileRecord, PushEvent, Store, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
 import { isProbed } from './uploads.ts';
+import { limitsOf, mediaLimitsOf } from './quotas.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped';
 
@@ -60,7 +61,8 @@ export async function runTranscodeJob(
       const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, input.path);
       // Probed at upload or just now: either way the limits hold before ffmpeg starts (and the
       // media layer holds them again while it runs, since a container's duration can lie).
-      const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
+      // The owner's own caps: an administrator may have raised or lowered them (domain/quotas.ts).
+      const limits = mediaLimitsOf(await limitsOf(deps, file.user_id));
       checkInputLimits(probe, presets, limits);
       const option = file.loudness;
       // Normalizing measures first (a fifth of the progress bar), here on the job's own copy of

@@ -12,6 +12,8 @@ import { transcodeKey } from '../jobs/definitions.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRecord } from './ports.ts';
 import { parseLoudnessOption, type LoudnessFields } from './loudness.ts';
+import { limitsOf, mediaLimitsOf } from './quotas.ts';
+import { settleUpload } from './upload-admission.ts';
 
 export { fileBlobPrefix, inputKey } from './blob-keys.ts';
 
@@ -68,11 +70,11 @@ export const refusal = (err: MediaError): AppError =>
   new AppError(refusalCodes[err.kind] ?? 'unsupported_media', 422, err.message, { reason: err.kind, ...err.facts });
 
 /** Probes the upload and checks it against the limits before any job exists. */
-async function probeUpload(deps: Deps, fileId: string, presets: readonly Preset[]): Promise<ProbeResult> {
+async function probeUpload(deps: Deps, userId: string, fileId: string, presets: readonly Preset[]): Promise<ProbeResult> {
   const local = await deps.blobs.openLocal(inputKey(fileId), path.join(deps.config.dataDir, 'tmp'));
   try {
     const probe = await deps.media.probe(local.path);
-    checkInputLimits(probe, presets, deps.config);
+    checkInputLimits(probe, presets, mediaLimitsOf(await limitsOf(deps, userId)));
     return probe;
   } catch (err) {
     if (err instanceof MediaError) throw refusal(err);
@@ -91,6 +93,8 @@ export interface NewUpload {
   presets: unknown;
   /** The `loudness` field and, for custom, loudnessI, loudnessTP and loudnessLRA. */
   loudness?: LoudnessFields;
+  /** The quota reservation taken when the upload began: settled with the file row. */
+  reservationId?: string;
 }
 
 /**
@@ -104,7 +108,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     const { presets, own } = await resolveChosenPresets(deps, upload.userId, presetIds);
     const loudness = parseLoudnessOption(upload.loudness ?? {});
     // With remote storage the upload is not on this machine: the job probes it first instead.
-    const probe = deps.blobs.local ? await probeUpload(deps, upload.fileId, presets) : pendingProbe;
+    const probe = deps.blobs.local ? await probeUpload(deps, upload.userId, upload.fileId, presets) : pendingProbe;
     const now = deps.now();
     const file: FileRecord = {
       id: upload.fileId,
@@ -135,6 +139,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       // Counted before the insert: a user's first waiting file goes first in line with everyone's.
       const priority = await tx.files.countActiveForUser(file.user_id);
       await tx.files.insert(file);
+      if (upload.reservationId) await settleUpload(tx, upload.reservationId);
       const payload = { fileId: file.id, generation: file.generation };
       await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority });
       return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [], undefined)));

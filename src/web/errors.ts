@@ -58,6 +58,7 @@ export function errorHandler(deps: Deps) {
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, appError: AppError) {
   return reply
     .status(appError.status)
+    .headers(appError.headers)
     .type('application/problem+json')
     .send({
       type: 'about:blank',

@@ -6,6 +6,7 @@ import type { WebContext } from './context.ts';
 import type { Deps } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../domain/uploads.ts';
 import { parseLoudnessOption, pickLoudnessFields } from '../domain/loudness.ts';
+import { admitUpload, releaseUpload, RESUMABLE_RESERVATION_MS } from '../domain/upload-admission.ts';
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 import { activeUser, requireApiUser } from './auth.ts';
@@ -25,6 +26,8 @@ const userOf = (req: unknown) => {
   const raw = rawOf(req);
   return (raw && authenticatedUser.get(raw)) ?? '';
 };
+/** The id a creation request was admitted under (its quota reservation), for tus's naming function. */
+const admittedId = new WeakMap<IncomingMessage, string>();
 const MAX_OPEN_UPLOADS = 5;
 const uploadIdPattern = /^[0-9a-f]{32}$/;
 
@@ -47,6 +50,7 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
       const file = await acceptUpload(deps, {
         userId, fileId: stored.fileId, size: stored.size, originalFilename: meta.filename ?? 'upload', name: meta.name ?? undefined, presets: meta.presets ?? undefined,
         loudness: pickLoudnessFields((key) => meta[key] ?? undefined),
+        reservationId: upload.id,
       });
       return { headers: { 'Reprise-File-Id': file.id, 'Reprise-File-Url': `/api/v1/files/${file.id}` } };
     } catch (err) {
@@ -58,6 +62,8 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
     deps.log.error({ err, uploadId: upload.id }, 'finishing a resumable upload failed');
     throw tusError(req, 500, 'internal', 'Something went wrong on our side. It has been logged.');
   } finally {
+    // Settled with the file row when accepted; a refused upload gives its bytes back.
+    await releaseUpload(deps, upload.id);
     await deps.store.resumableUploads.remove(upload.id);
     await backend.forget(upload.id).catch((err: unknown) => deps.log.warn({ err, uploadId: upload.id }, 'could not remove a finished upload'));
   }
@@ -68,10 +74,15 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
     path: PATH,
     datastore: backend.datastore,
     ...(backend.locker ? { locker: backend.locker } : {}),
-    maxSize: deps.config.maxUploadBytes,
+    // An upload may not grow past what its reservation holds: the declared Upload-Length, or
+    // with a deferred length what the owner's storage had left when it was created.
+    maxSize: async (_req, id) => (id ? await deps.store.quotas.openBytes(id) : undefined) ?? deps.config.maxUploadBytes,
     relativeLocation: true,
     exposedHeaders: ['Reprise-File-Id', 'Reprise-File-Url'],
-    namingFunction: () => randomUUID().replace(/-/g, ''),
+    namingFunction: (req) => {
+      const raw = rawOf(req);
+      return (raw && admittedId.get(raw)) ?? randomUUID().replace(/-/g, '');
+    },
     // Every request about an existing upload must come from its owner; anyone else sees nothing.
     async onIncomingRequest(req, id) {
       if (req.method === 'POST') return;
@@ -105,6 +116,7 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
   // A terminated upload no longer counts against its owner.
   tus.on(EVENTS.POST_TERMINATE, (_req: unknown, _res: unknown, id: string) => {
     deps.store.resumableUploads.remove(id).catch((err: unknown) => deps.log.warn({ err, uploadId: id }, 'could not forget a terminated upload'));
+    void releaseUpload(deps, id);
   });
   return tus;
 }
@@ -139,8 +151,27 @@ export function resumableUploadRoutes(app: WebContext, backend: ResumableBackend
       const id = request.params.uploadId;
       if (id !== undefined && !uploadIdPattern.test(id)) throw new AppError('not_found', 404, 'No such upload.');
       if (request.userId) authenticatedUser.set(request.raw, request.userId);
+      const admitted = request.method === 'POST' && request.userId ? await admitCreation(request) : undefined;
       reply.hijack();
-      await tus.handle(request.raw, reply.raw);
+      try {
+        await tus.handle(request.raw, reply.raw);
+      } finally {
+        // A creation tus refused (bad metadata, too many open uploads) leaves no upload: nor any reservation.
+        if (admitted && !(await deps.store.resumableUploads.ownerOf(admitted))) await releaseUpload(deps, admitted);
+      }
+    };
+
+    /**
+     * Checks a new upload against its owner's limits and reserves its declared Upload-Length
+     * before tus stores anything; a refusal is problem+json with the limit, usage and quota.
+     */
+    const admitCreation = async (request: FastifyRequest): Promise<string> => {
+      const length = request.headers['upload-length'];
+      const declared = typeof length === 'string' && /^\d{1,16}$/.test(length) ? Number(length) : undefined;
+      const id = randomUUID().replace(/-/g, '');
+      await admitUpload(deps, request.userId, { id, declaredBytes: declared, ttlMs: RESUMABLE_RESERVATION_MS });
+      admittedId.set(request.raw, id);
+      return id;
     };
 
     // tus reads the headers and the body stream itself: the schemas document the protocol and

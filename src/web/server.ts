@@ -29,6 +29,7 @@ import { settingsPages } from './routes/pages-settings.ts';
 import { presetPages } from './routes/pages-presets.ts';
 import { adminApiRoutes } from './routes/admin-api.ts';
 import { adminPages } from './routes/pages-admin.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { notFound } from '../errors.ts';
 import { errorHandler } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -182,6 +183,7 @@ export async function createServer(app: WebContext, sessionSecret: string): Prom
       await api.register(resumableUploadRoutes(app, app.resumable));
       await api.register(zipApiRoutes(app));
       await api.register(adminApiRoutes(app));
+      await api.register(usageRoutes(app));
     },
     { prefix: '/api/v1' },
   );

@@ -2,17 +2,24 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import type { Deps, FileRecord } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
+import { admitUpload, MULTIPART_RESERVATION_MS, outOfStorage, releaseUpload, uploadTooLarge, type Admission } from '../domain/upload-admission.ts';
 import { pickLoudnessFields } from '../domain/loudness.ts';
 import { AppError } from '../errors.ts';
-import { formatBytes } from '../format.ts';
 
 /** Room for multipart boundaries and the small fields around the file. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
 /** The whole body has arrived but the parser has said nothing for this long: it is stuck. */
 const PARSER_STALL_MS = 2_000;
 
-const tooLarge = (deps: Deps) =>
-  new AppError('too_large', 413, `The file is larger than this server accepts (${formatBytes(deps.config.maxUploadBytes)}). Nothing was kept.`);
+/**
+ * The file part passed the admission's cap: only a body without a declared length gets there
+ * (Node stops a declared one at its length). Which limit it crossed decides the answer.
+ */
+const overCap = (admission: Admission, size: number) =>
+  admission.streamCap < admission.limits.maxUploadBytes
+    ? outOfStorage(admission.limits, (admission.limits.quotaBytes ?? 0) - admission.bytes, size)
+    : uploadTooLarge(admission.limits, size);
+const isFileTooLarge = (err: unknown) => (err as { code?: unknown } | undefined)?.code === 'FST_REQ_FILE_TOO_LARGE';
 const malformed = () =>
   new AppError('malformed_multipart', 400, 'The upload is not well-formed multipart/form-data (a missing or broken boundary, or a part header the server cannot read). Nothing was kept.');
 const interrupted = () =>
@@ -46,12 +53,20 @@ function nextPart(request: FastifyRequest, iterator: AsyncIterator<Multipart>): 
  * then hands it to the domain. Whatever goes wrong, the stored bytes are removed.
  */
 export async function receiveUpload(deps: Deps, request: FastifyRequest, userId: string): Promise<FileRecord> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > deps.config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(deps);
+  const length = request.headers['content-length'];
+  // Every limit is checked, and the body's bytes reserved against the storage quota, before one
+  // byte is stored; a refusal is answered before the body is read, as an over-size upload always was.
+  const admission = await admitUpload(deps, userId, {
+    id: deps.newId(),
+    declaredBytes: length === undefined ? undefined : Number(length),
+    sizeAllowance: MULTIPART_OVERHEAD,
+    ttlMs: MULTIPART_RESERVATION_MS,
+  });
   const fields: Record<string, string[]> = {};
   let stored: { fileId: string; size: number; filename: string } | undefined;
+  let reading: { bytesRead?: number } | undefined;
   try {
-    const iterator = request.parts()[Symbol.asyncIterator]();
+    const iterator = request.parts({ limits: { fileSize: admission.streamCap } })[Symbol.asyncIterator]();
     for (let step = await nextPart(request, iterator); !step.done; step = await nextPart(request, iterator)) {
       const part = step.value;
       if (part.type === 'file') {
@@ -59,9 +74,11 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
           part.file.resume();
           continue;
         }
+        // The parser's own count: a 'data' listener here would take the bytes from storage.
+        reading = part.file;
         const result = await storeUploadBody(deps, part.file);
         stored = { ...result, filename: part.filename };
-        if (part.file.truncated) throw tooLarge(deps);
+        if (part.file.truncated) throw overCap(admission, reading?.bytesRead ?? admission.streamCap);
       } else {
         (fields[part.fieldname] ??= []).push(String(part.value));
       }
@@ -76,15 +93,18 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
       name: fields.name?.[0],
       presets: presets.length === 1 ? presets[0] : presets,
       loudness: pickLoudnessFields((field) => fields[field]?.[0]),
+      reservationId: admission.id,
     });
   } catch (err) {
     if (stored) await discard(deps, stored.fileId);
+    await releaseUpload(deps, admission.id);
     // A client that went away (or was cut for idling) is not a storage failure.
     if (request.bodyCut || (request.raw.destroyed && !request.raw.complete)) {
       request.log.info({ cut: request.bodyCut === true }, 'upload ended before its body did; nothing kept');
       throw interrupted();
     }
     await drain(request.raw);
+    if (isFileTooLarge(err)) throw overCap(admission, reading?.bytesRead ?? admission.streamCap);
     throw isParserError(err) ? malformed() : err;
   }
 }

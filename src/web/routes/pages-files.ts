@@ -12,6 +12,7 @@ import { sendOutput } from '../download.ts';
 import { waveformSvg } from '../../media/waveform.ts';
 import { renderPage } from '../render.ts';
 import { receiveUpload } from '../upload.ts';
+import { usageContext } from '../usage-view.ts';
 
 type IdParams = { Params: { id: string } };
 
@@ -34,7 +35,7 @@ export function filePages(app: WebContext) {
         // Built-in presets, then the user's own: the same list GET /api/v1/presets gives them.
         presets: await listPresetViews(deps, request.userId),
         defaultPresetIds,
-        maxUploadBytes: deps.config.maxUploadBytes,
+        ...(await usageContext(deps, request.userId)),
         ...extra,
       }, status);
     };

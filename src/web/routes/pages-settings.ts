@@ -8,6 +8,7 @@ import { AppError } from '../../errors.ts';
 import { requirePageUser } from '../auth.ts';
 import { renderPage } from '../render.ts';
 import { addMailPages, type MailExtra } from './pages-mail.ts';
+import { usageContext } from '../usage-view.ts';
 import { addWebhookPages, endpointRow, eventChoices, hookFormValues, type HookExtra } from './pages-webhooks.ts';
 
 type IdParams = { Params: { id: string } };
@@ -83,6 +84,7 @@ export function settingsPages(app: WebContext) {
         mail: await mailSection(request.userId, extra.mail),
         retention: await getRetentionSetting(deps, request.userId),
         retentionError: extra.retentionError,
+        ...(await usageContext(deps, request.userId)),
       }, status);
 
     const mailSection = async (userId: string, extra: MailExtra | undefined) => {

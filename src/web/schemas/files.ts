@@ -125,10 +125,11 @@ export const uploadFileSchema = {
     400: problem('malformed_multipart or upload_interrupted'),
     401: unauthenticated,
     403: readOnly,
-    413: problem('too_large or too_many_files'),
+    413: problem('too_large (the caller\'s upload size limit: `limit` upload_size, `quota`, `usage` the declared size) or too_many_files'),
     415: problem('Not multipart/form-data (not_multipart, unsupported_media_type)'),
     422: problem('unsupported_media, input_too_long, output_too_large, too_many_channels, unknown_preset, empty_file or missing_file'),
-    507: problem('storage_full'),
+    429: problem('daily_upload_limit (`limit` files_per_day, `usage`, `quota`, `resetAt`; Retry-After) or too_many_queued (`limit` queued_jobs; Retry-After), checked before the body is read'),
+    507: problem('storage_quota_exceeded (`limit` storage, `usage` bytes kept and reserved, `quota`, `requested`), checked against Content-Length before the body is read; or storage_full (the server\'s disk)'),
   },
 };
 

@@ -25,8 +25,9 @@ export const createUploadSchema = {
     400: problem('No filename in Upload-Metadata (missing_filename), or a malformed tus request'),
     401: unauthenticated,
     403: csrf,
-    413: problem('Upload-Length over MAX_UPLOAD_BYTES'),
-    429: problem('Five unfinished uploads already (too_many_uploads)'),
+    413: problem('Upload-Length over the caller\'s upload size limit (too_large, with `limit`, `quota`, `usage`)'),
+    429: problem('Five unfinished uploads already (too_many_uploads), or daily_upload_limit / too_many_queued (with `limit`, `usage`, `quota`, `resetAt`; Retry-After)'),
+    507: problem('Upload-Length does not fit the caller\'s storage quota (storage_quota_exceeded, with `limit`, `usage`, `quota`, `requested`)'),
   },
 };
 
