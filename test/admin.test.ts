@@ -24,6 +24,7 @@ const apiRoutes = (id: string): [string, string][] => [
   ['POST', '/admin/queue/resume'],
   ['GET', '/admin/workers'],
   ['GET', '/admin/failures'],
+  ['PATCH', `/admin/users/${id}/limits`],
 ];
 const pageRoutes = (id: string): [string, string][] => [
   ['GET', '/admin'],
@@ -179,6 +180,27 @@ describe('administrators', { concurrency: false }, () => {
     assert.equal((await api.json('GET', '/files')).status, 200, 'the token works again once enabled');
     assert.equal((await passwordLogin(srv.url, 'dave')).status, 201);
     stream.close();
+  });
+
+  it('sets and clears an account\'s limits: the user is held to them at once, others are not', async () => {
+    const small = await ApiClient.signUp(srv.url, 'small-quota');
+    const other = await ApiClient.signUp(srv.url, 'big-quota');
+    const id = await idOf('small-quota');
+    const set = await admin.json<{ storage: { quotaBytes: number }; limits: { maxUploadBytes: number } }>('PATCH', `/admin/users/${id}/limits`, { quotaBytes: 1000 });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal(set.body.storage.quotaBytes, 1000);
+    const listed = await admin.json<{ users: { username: string; quotaBytes: number | null }[] }>('GET', '/admin/users');
+    assert.equal(listed.body.users.find((u) => u.username === 'small-quota')?.quotaBytes, 1000);
+    const wav = await fixtures.wav();
+    const refused = await small.upload(wav, { presets: 'mp3-128k' });
+    assert.equal(refused.status, 507, JSON.stringify(refused.body));
+    assert.equal((await other.upload(wav, { presets: 'mp3-128k' })).status, 201, 'another account keeps the default');
+    assert.equal((await admin.json('PATCH', `/admin/users/${id}/limits`, { quotaBytes: 0 })).status, 422);
+    assert.equal((await admin.json('PATCH', `/admin/users/${id}/limits`, { quotaBytes: 'lots' })).status, 422);
+    assert.equal((await admin.json('PATCH', '/admin/users/00000000-0000-4000-8000-000000000000/limits', { quotaBytes: 5 })).status, 404);
+    assert.equal((await small.json('PATCH', `/admin/users/${id}/limits`, { quotaBytes: null })).status, 404, 'not for the user themself');
+    assert.equal((await admin.json('PATCH', `/admin/users/${id}/limits`, { quotaBytes: null })).status, 200);
+    assert.equal((await small.upload(wav, { presets: 'mp3-128k' })).status, 201, 'back to the default');
   });
 
   it('refuses to disable or delete oneself', async () => {

@@ -5,9 +5,10 @@
 import { AppError, notFound } from '../errors.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
+import { limitsOf } from './quotas.ts';
 import type { Deps, UserRecord, UserUsage } from './ports.ts';
 
-export type AdminDeps = Pick<Deps, 'store' | 'blobs' | 'log' | 'now'>;
+export type AdminDeps = Pick<Deps, 'store' | 'blobs' | 'log' | 'now' | 'config'>;
 
 /** Who acts: every admin action is logged with it. */
 export interface Actor {
@@ -25,13 +26,13 @@ export interface AdminUserView {
   files: number;
   /** Bytes of sources and of outputs, as recorded when each was stored. */
   usage: { sourceBytes: number; outputBytes: number; totalBytes: number };
-  /** The account's storage quota; null until quotas exist (issue 13, item 2). */
+  /** The account's storage quota (QUOTA_BYTES or its override); null: none. */
   quotaBytes: number | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toAdminUserView(u: UserUsage): AdminUserView {
+export function toAdminUserView(u: UserUsage, quotaBytes: number | null): AdminUserView {
   return {
     id: u.user.id,
     username: u.user.username,
@@ -41,18 +42,19 @@ export function toAdminUserView(u: UserUsage): AdminUserView {
     createdAt: new Date(u.user.created_at).toISOString(),
     files: u.files,
     usage: { sourceBytes: u.sourceBytes, outputBytes: u.outputBytes, totalBytes: u.sourceBytes + u.outputBytes },
-    quotaBytes: null,
+    quotaBytes,
   };
 }
 
-export async function listUsers(deps: Pick<Deps, 'store'>): Promise<AdminUserView[]> {
-  return (await deps.store.users.listWithUsage()).map(toAdminUserView);
+export async function listUsers(deps: Pick<Deps, 'store' | 'config'>): Promise<AdminUserView[]> {
+  const users = await deps.store.users.listWithUsage();
+  return Promise.all(users.map(async (u) => toAdminUserView(u, (await limitsOf(deps, u.user.id)).quotaBytes)));
 }
 
-async function userView(deps: Pick<Deps, 'store'>, id: string): Promise<AdminUserView> {
+export async function userView(deps: Pick<Deps, 'store' | 'config'>, id: string): Promise<AdminUserView> {
   const found = (await deps.store.users.listWithUsage()).find((u) => u.user.id === id);
   if (!found) throw notFound('user');
-  return toAdminUserView(found);
+  return toAdminUserView(found, (await limitsOf(deps, id)).quotaBytes);
 }
 
 /** An administrator never locks the instance out: not themself, and never the last enabled admin. */

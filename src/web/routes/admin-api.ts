@@ -15,7 +15,9 @@ import {
   listWorkersSchema,
   pauseQueueSchema,
   resumeQueueSchema,
+  setLimitsSchema,
 } from '../schemas/admin.ts';
+import { setOverrides, usageOf } from '../../domain/quotas.ts';
 
 const actorOf = (request: FastifyRequest): Actor => ({ id: request.userId, username: request.username });
 
@@ -35,6 +37,11 @@ export function adminApiRoutes(app: WebContext) {
       return reply.status(204).send();
     });
 
+    server.patch('/admin/users/:id/limits', { schema: setLimitsSchema }, async (request) => {
+      await setOverrides(deps, request.params.id, request.body);
+      request.log.info({ admin: request.username, userId: request.params.id, limits: request.body }, 'admin action: limits changed');
+      return usageOf(deps, request.params.id);
+    });
     server.get('/admin/jobs', { schema: listJobsSchema }, () => listJobs(deps, queueAdmin));
     server.post('/admin/jobs/:id/cancel', { schema: cancelJobSchema }, (request) => cancelAnyJob(deps, actorOf(request), request.params.id));
     server.post('/admin/queue/pause', { schema: pauseQueueSchema }, (request) => pauseQueue(deps, actorOf(request)));

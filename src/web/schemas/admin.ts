@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { DateTime, IdParams, Nullable, empty, json, problem } from './common.ts';
 import { FileRef } from './files.ts';
+import { UsageSchema } from './usage.ts';
 
 /**
  * The admin API (administrators only). Anyone else gets 404 on every one of these routes, as for
@@ -144,4 +145,24 @@ export const listFailuresSchema = {
   summary: 'Recent failed jobs with their reasons (admin)',
   ...adminOnly,
   response: { 200: json(Type.Object({ failures: Type.Array(AdminFailure, { description: 'Most recent first, at most 50' }) }), 'Failures'), 404: hidden },
+};
+
+const override = (description: string) => Type.Optional(Nullable(Type.Integer({ minimum: 1 }), `${description}; null: back to the setting's default`));
+
+export const setLimitsSchema = {
+  summary: "Change an account's limits (admin): any subset; null returns one to the setting's default",
+  ...adminOnly,
+  params: userParams,
+  body: Type.Object(
+    {
+      quotaBytes: override('Storage quota in bytes (default QUOTA_BYTES)'),
+      queuedJobs: override('Waiting files at once (default QUOTA_QUEUED_JOBS)'),
+      filesPerDay: override('Uploads per UTC day (default QUOTA_FILES_PER_DAY)'),
+      maxUploadBytes: override('Largest upload (default MAX_UPLOAD_BYTES)'),
+      maxInputSeconds: override('Longest input in seconds (default MAX_INPUT_SECONDS)'),
+      maxOutputBytes: override("Most bytes one file's outputs may take (default MAX_OUTPUT_BYTES)"),
+    },
+    { additionalProperties: false },
+  ),
+  response: { 200: json(UsageSchema, 'The account\'s usage against its limits, as now in force'), 404: noSuch('user'), 422: problem('A limit that is not a whole number of at least 1 or null (invalid_quota, or the field named)') },
 };

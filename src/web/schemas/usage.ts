@@ -4,7 +4,7 @@ import { DateTime, json, Nullable, unauthenticated } from './common.ts';
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 const limit = (description: string) => Nullable(Type.Integer({ minimum: 1 }), `${description}; null: unlimited`);
 
-const UsageSchema = Type.Object({
+export const UsageSchema = Type.Object({
   storage: Type.Object({
     usedBytes: count('Bytes of the caller\'s sources and outputs, exact (a deleted file\'s bytes are given back at once)'),
     reservedBytes: count('Bytes held for uploads under way (their declared length)'),
