@@ -3,6 +3,7 @@ import type { Multipart } from '@fastify/multipart';
 import type { Deps, FileRecord } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { pickLoudnessFields } from '../domain/loudness.ts';
+import { pickTrimFields } from '../domain/trim.ts';
 import { AppError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
 
@@ -76,6 +77,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
       name: fields.name?.[0],
       presets: presets.length === 1 ? presets[0] : presets,
       loudness: pickLoudnessFields((field) => fields[field]?.[0]),
+      trim: pickTrimFields((field) => fields[field]?.[0]),
     });
   } catch (err) {
     if (stored) await discard(deps, stored.fileId);
