@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { fixtures } from './helpers/audio.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 const run = promisify(execFile);
@@ -25,12 +25,17 @@ describe('more outputs later, from the stored source', () => {
   let api: ApiClient;
   let other: ApiClient;
   let dir = '';
+  let longInput = '';
 
   before(async () => {
     srv = await startServer({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '3600' });
     api = await ApiClient.signUp(srv.url, 'later');
     other = await ApiClient.signUp(srv.url, 'stranger');
     dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-outputs-later-'));
+    // Seven minutes of stereo noise (AAC takes seconds to encode it), as a 5 MB MP3 rather than
+    // the 44 MB FLAC fixture: the upload is not what these tests are about.
+    longInput = path.join(dir, 'long.mp3');
+    await run('ffmpeg', ['-v', 'error', '-i', await fixtures.long(), '-c:a', 'libmp3lame', '-b:a', '96k', longInput]);
     // Nothing listens there: deliveries are recorded (and counted below) whatever the receiver does.
     const hook = await api.json('POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['file.completed', 'file.failed', 'file.canceled'] });
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
@@ -92,7 +97,7 @@ describe('more outputs later, from the stored source', () => {
   });
 
   it('re-runs one output on a long file: untouched outputs download while it runs, the old one until the new one is whole; 409 while busy', async () => {
-    const up = await api.upload(await fixtures.long(), { presets: 'flac-cd,wav-44k-16' });
+    const up = await api.upload(longInput, { presets: 'flac-cd,wav-44k-16' });
     assert.equal(up.status, 201, JSON.stringify(up.body));
     assert.equal((await ended(up.body.id)).status, 'completed');
     const flacKey = await outputKey(up.body.id, 'flac-cd');
@@ -124,7 +129,7 @@ describe('more outputs later, from the stored source', () => {
   });
 
   it('a canceled re-run keeps the old output; retrying it makes only its presets again', async () => {
-    const up = await api.upload(await fixtures.long(), { presets: 'flac-cd' });
+    const up = await api.upload(longInput, { presets: 'flac-cd' });
     assert.equal((await ended(up.body.id)).status, 'completed');
     const flacKey = await outputKey(up.body.id, 'flac-cd');
     assert.equal((await add(up.body.id, ['flac-cd', 'aac-256k'])).status, 202);
@@ -166,6 +171,22 @@ describe('more outputs later, from the stored source', () => {
     assert.equal((await add(up.body.id, [theirs.body.id])).body.code, 'unknown_preset');
     assert.equal((await get(up.body.id)).status, 'completed', 'nothing was queued');
     assert.equal((await notices(up.body.id)).length, 1);
+  });
+
+  it('makes more outputs from the command line: reprise outputs <id> --presets … --wait', async () => {
+    const up = await api.upload(await fixtures.wav(), { presets: 'wav-44k-16' });
+    assert.equal((await ended(up.body.id)).status, 'completed');
+    const env = { ...process.env, REPRISE_URL: srv.url, REPRISE_TOKEN: api.token, XDG_CONFIG_HOME: dir };
+    const bin = path.join(import.meta.dirname, '..', 'bin', 'reprise.js');
+    const { stdout } = await run(process.execPath, [bin, 'outputs', up.body.id, '--presets', 'vorbis-q5', '--wait', '--json'], { env });
+    const file = JSON.parse(stdout) as File;
+    assert.equal(file.status, 'completed');
+    assert.deepEqual(file.outputs.map((o) => o.preset), ['wav-44k-16', 'vorbis-q5']);
+    const usage = await run(process.execPath, [bin, 'outputs', up.body.id], { env }).then(() => 0, (err: { code: number; stderr: string }) => {
+      assert.match(err.stderr, /--presets/);
+      return err.code;
+    });
+    assert.equal(usage, 2);
   });
 
   it('takes the caller\'s own preset as a later output', async () => {
@@ -287,6 +308,66 @@ describe('trim, applied to every output', () => {
       const failed = await ended(past.body.id);
       assert.equal(failed.status, 'failed');
       assert.match(failed.error ?? '', /trim ends at 9 s/);
+    }
+  });
+});
+
+describe('the file page: trim shown, a form for more outputs', () => {
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startServer();
+  });
+  after(() => srv.close());
+
+  it('uploads with a trim from the page, shows it, and makes another output through a CSRF-checked form without JavaScript', async () => {
+    const client = await PageClient.signUp(srv.url, 'pageuser');
+    const form = new FormData();
+    form.append('presets', 'wav-44k-16');
+    form.append('start', '0.25');
+    form.append('end', '1.75');
+    form.append('file', new Blob([await readFile(await fixtures.wav())]), 'tone.wav');
+    const up = await client.fetch(`/files?_csrf=${encodeURIComponent(client.csrf)}`, { method: 'POST', body: form });
+    assert.equal(up.status, 303);
+    const page = up.headers.get('location') ?? '';
+    const id = page.split('/').pop() ?? '';
+    const fileJson = async () => (await (await client.fetch(`/api/v1/files/${id}`, { method: 'GET' })).json()) as File;
+    const settled = () => waitFor('the job to end', async () => {
+      const f = await fileJson();
+      return f.status === 'completed' || f.status === 'failed' ? f : undefined;
+    });
+    assert.equal((await settled()).status, 'completed');
+
+    const shown = await client.get(page);
+    assert.equal(shown.status, 200);
+    assert.match(shown.html, /data-trim="0.25-1.75"/);
+    assert.match(shown.html, /Trimmed: from 0.25 s to 1.75 s/);
+    assert.match(shown.html, new RegExp(`<form method="post" action="/files/${id}/outputs"`));
+    assert.match(shown.html, /value="wav-44k-16"> <span>[^<]*<small class="muted">— make again/, 'the made output is offered to make again');
+
+    const forged = await client.post(`/files/${id}/outputs`, { presets: 'flac-cd', _csrf: 'forged' }, { csrf: false });
+    assert.equal(forged.status, 403);
+    const none = await client.post(`/files/${id}/outputs`, {});
+    assert.equal(none.status, 303);
+    assert.match((await client.get(page)).html, /Choose at least one preset/);
+    assert.equal((await fileJson()).status, 'completed', 'nothing was queued');
+
+    const made = await client.post(`/files/${id}/outputs`, { presets: 'flac-cd' });
+    assert.equal(made.status, 303);
+    assert.equal(made.location, page);
+    assert.match((await client.get(page)).html, /Making 1 output; the others stay as they are/);
+    const done = await settled();
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.deepEqual(done.outputs.map((o) => o.preset), ['wav-44k-16', 'flac-cd']);
+    assert.deepEqual(done.trim, { start: 0.25, end: 1.75 });
+    const flac = await client.fetch(`/files/${id}/outputs/flac-cd`, { method: 'GET' });
+    assert.equal(flac.status, 200);
+    const out = path.join(os.tmpdir(), `reprise-page-${id}.flac`);
+    await writeFile(out, Buffer.from(await flac.arrayBuffer()));
+    try {
+      assert.equal(await decodedSamples(out), 1.5 * 44_100, 'the later output keeps the trim');
+    } finally {
+      await rm(out, { force: true });
     }
   });
 });
