@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { Upload } from 'tus-js-client';
 import { fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
@@ -50,7 +51,7 @@ describe('more outputs later, from the stored source', () => {
     waitFor(`file ${id} to end`, async () => {
       const f = await get(id);
       return ['completed', 'failed', 'canceled'].includes(f.status) ? f : undefined;
-    }, 120_000);
+    }, 300_000);
   const running = (id: string) => waitFor(`file ${id} to run`, async () => ((await get(id)).status === 'running' ? true : undefined));
   const add = (id: string, presets: unknown, client = api) => client.json<File>('POST', `/files/${id}/outputs`, { presets });
   const notices = async (id: string) =>
@@ -287,6 +288,33 @@ describe('trim, applied to every output', () => {
     assert.ok(done.waveform);
     const peaks = done.waveform;
     assert.ok(Math.max(...peaks) - Math.min(...peaks) < 10, `a steady tone draws a flat waveform: ${peaks.join(',')}`);
+  });
+
+  it('takes the trim from tus Upload-Metadata, refusing a bad one before any byte is sent', async () => {
+    const data = await readFile(await fixtures.wav());
+    const send = (metadata: Record<string, string>) =>
+      new Promise<{ fileId?: string; status?: number; body?: string }>((resolve) => {
+        new Upload(data, {
+          endpoint: `${srv.url}/api/v1/uploads`,
+          headers: { authorization: `Bearer ${api.token}` },
+          metadata,
+          retryDelays: [],
+          onSuccess: ({ lastResponse }) => resolve({ fileId: lastResponse.getHeader('reprise-file-id') ?? undefined }),
+          onError: (err) => {
+            const res = (err as { originalResponse?: { getStatus(): number; getBody(): string } }).originalResponse;
+            resolve({ status: res?.getStatus(), body: res?.getBody() });
+          },
+        }).start();
+      });
+    const refused = await send({ filename: 'tone.wav', start: '3', end: '2' });
+    assert.equal(refused.status, 422);
+    assert.deepEqual([JSON.parse(refused.body ?? '{}').code, JSON.parse(refused.body ?? '{}').field], ['invalid_trim', 'end']);
+    const ok = await send({ filename: 'tone.wav', presets: 'flac-cd', start: '3' });
+    assert.ok(ok.fileId, JSON.stringify(ok));
+    const done = await ended(ok.fileId);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.deepEqual(done.trim, { start: 3, end: null });
+    assert.equal(await samplesOf(ok.fileId, 'flac-cd', 'flac'), 44_100, 'from 3 s to the end of a 4 s input');
   });
 
   it('refuses a bad trim with a 422 naming the field, and one past the end once the duration is known', async () => {
