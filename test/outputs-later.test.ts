@@ -52,7 +52,7 @@ describe('more outputs later, from the stored source', () => {
       const f = await get(id);
       return ['completed', 'failed', 'canceled'].includes(f.status) ? f : undefined;
     }, 300_000);
-  const running = (id: string) => waitFor(`file ${id} to run`, async () => ((await get(id)).status === 'running' ? true : undefined));
+  const running = (id: string) => waitFor(`file ${id} to run`, async () => ((await get(id)).status === 'running' ? true : undefined), 300_000);
   const add = (id: string, presets: unknown, client = api) => client.json<File>('POST', `/files/${id}/outputs`, { presets });
   const notices = async (id: string) =>
     (await api.json<{ notifications: Notice[] }>('GET', '/notifications')).body.notifications.filter((n) => n.fileId === id);
