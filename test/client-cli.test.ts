@@ -285,6 +285,7 @@ describe('the reprise client commands', () => {
       files: ['--json', '--server', '--token'],
       presets: ['--json'],
       download: ['--dir', '--json'],
+      outputs: ['--presets', '--wait', '--json'],
       login: ['--server', '--username', '--password-stdin'],
       logout: ['--help'],
     };

@@ -1,6 +1,7 @@
 import * as download from './commands/download.ts';
 import { files, presets } from './commands/list.ts';
 import { login, logout } from './commands/login.ts';
+import * as outputs from './commands/outputs.ts';
 import * as upload from './commands/upload.ts';
 import { CliError } from './errors.ts';
 
@@ -10,6 +11,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   files,
   presets,
   download: download.run,
+  outputs: outputs.run,
   login,
   logout,
 };
@@ -22,6 +24,8 @@ export const clientHelp = `Client commands (talk to a server over HTTP; each has
   files                  your files: id, status, outputs, name (--json)
   presets                the output presets (--json)
   download <id>          save a completed file's outputs (--dir DIR)
+  outputs <id>           make more outputs (or one again) from the stored upload: --presets a,b
+                         (--wait, --json)
   login --server URL     exchange username and password for a token, saved for later commands
                          (--username NAME, --password-stdin)
   logout                 revoke and forget the saved token

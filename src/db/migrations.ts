@@ -10,6 +10,7 @@ import { mail } from './migration-mail.ts';
 import { admin } from './migration-admin.ts';
 import { retention } from './migration-retention.ts';
 import { quotas } from './migration-quotas.ts';
+import { trim } from './migration-trim.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -174,6 +175,7 @@ export const migrations: Record<string, Migration> = {
   '0012_admin': admin,
   '0013_retention': retention,
   '0014_quotas': quotas,
+  '0015_trim': trim,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -81,6 +81,10 @@ export interface FilesTable {
   loudness_report: string | null;
   /** JSON array of the own presets' definitions chosen, as they were at upload; null: none. */
   own_presets: string | null;
+  /** JSON {start, end} in seconds: the part of the input every output is made from; null: all. */
+  trim: string | null;
+  /** JSON array of the presets this generation produces (a later run of some outputs); null: all. */
+  run_presets: string | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;

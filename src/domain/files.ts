@@ -7,6 +7,7 @@ import { fileBlobPrefix } from './blob-keys.ts';
 import { queueWebhookEvent } from './webhook-events.ts';
 import { loudnessView, type LoudnessView } from './loudness.ts';
 import { fileExpiry, retentionPolicy, type RetentionPolicy } from './retention-settings.ts';
+import { trimView, type TrimView } from './trim.ts';
 
 export interface OutputView {
   preset: string;
@@ -33,6 +34,10 @@ export interface FileView {
   waveform: number[] | null;
   /** The normalization asked for ('off' by default) and, once the job has run, what it measured. */
   loudness: LoudnessView;
+  /** The part of the input every output is made from (seconds); null: all of it. */
+  trim: TrimView | null;
+  /** The presets a later run makes while it is queued or running (or failed or canceled: a retry makes them); null: every preset. */
+  producing: string[] | null;
   createdAt: string;
   updatedAt: string;
   /** When retention deletes the file, source and outputs; null: kept until its owner deletes it. */
@@ -77,6 +82,8 @@ export function toFileView(file: FileRecord, outputs: readonly OutputRecord[], r
     }),
     waveform: file.waveform,
     loudness: loudnessView(file.loudness, file.loudness_report),
+    trim: trimView(file.trim),
+    producing: file.run_presets ? [...file.run_presets] : null,
     createdAt: new Date(Number(file.created_at)).toISOString(),
     updatedAt: new Date(Number(file.updated_at)).toISOString(),
     expiresAt: expires === null ? null : new Date(expires).toISOString(),
@@ -111,7 +118,10 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
   return view;
 }
 
-/** Runs a failed or canceled job again as a new generation, from a clean slate. */
+/**
+ * Runs a failed or canceled job again as a new generation. A whole job starts from a clean slate;
+ * a later run of some outputs (run_presets) runs those again and keeps every output there is.
+ */
 export async function retryFile(deps: Deps, userId: string, fileId: string): Promise<FileView> {
   const file = await deps.store.files.findForUser(userId, fileId);
   if (!file) throw notFound('file');
@@ -123,7 +133,7 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
       { statusIn: ['failed', 'canceled'], generation: file.generation },
     );
     if (!ok) return false;
-    await tx.outputs.deleteForFile(fileId);
+    if (!file.run_presets) await tx.outputs.deleteForFile(fileId);
     const payload = { fileId, generation };
     const priority = (await tx.files.countActiveForUser(userId)) - 1;
     await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority: Math.max(0, priority) });
@@ -131,7 +141,8 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
   });
   if (!changed) throw new AppError('not_retryable', 409, `This file is ${file.status}; only failed or canceled jobs can be retried.`);
   // Outputs of earlier generations are unreachable now (their rows are gone); free their space.
-  for (let g = 1; g < generation; g++) await deps.blobs.deletePrefix(`${fileBlobPrefix(fileId)}/g${g}`);
+  // After a later run the kept outputs still live under their own generations: leave them.
+  if (!file.run_presets) for (let g = 1; g < generation; g++) await deps.blobs.deletePrefix(`${fileBlobPrefix(fileId)}/g${g}`);
   const view = await getFile(deps, userId, fileId);
   await emit(deps, userId, 'file.updated', fileEvent(view));
   return view;

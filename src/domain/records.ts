@@ -8,6 +8,7 @@
 import type { Preset } from '../media/presets.ts';
 import type { LoudnessOption, LoudnessReport } from './loudness.ts';
 import type { PresetSpec } from './user-presets.ts';
+import type { Trim } from './trim.ts';
 
 export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
 
@@ -48,6 +49,13 @@ export interface FileRecord {
   loudness_report: LoudnessReport | null;
   /** The own presets among `presets`, as they were defined at upload: outlive later edits and deletion. */
   own_presets: Preset[];
+  /** The part of the input every output is made from; null: all of it. */
+  trim: Trim | null;
+  /**
+   * The presets this generation produces when it is a later run of some outputs only (the others
+   * stay as they are); null: every preset in `presets`.
+   */
+  run_presets: string[] | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */
   generation: number;
   created_at: number;

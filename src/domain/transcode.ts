@@ -15,6 +15,7 @@ import type { Deps, FileRecord, PushEvent, Store, TranscodeJob } from './ports.t
 import { fileBlobPrefix } from './blob-keys.ts';
 import { isProbed } from './uploads.ts';
 import { limitsOf, mediaLimitsOf } from './quotas.ts';
+import { trimBeyond, trimmedDurationMs } from './trim.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped';
 
@@ -52,7 +53,8 @@ export async function runTranscodeJob(
   opts.signal.addEventListener('abort', forward, { once: true });
   const published: string[] = [];
   try {
-    const presets = file.presets.flatMap((id) => filePreset(file, id) ?? []);
+    // A later run of some outputs (run_presets) makes only those; the others stay as they are.
+    const presets = (file.run_presets ?? file.presets).flatMap((id) => filePreset(file, id) ?? []);
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
     let written: TranscodeResult = { durationMs: 0 };
     let analysis: LoudnessAnalysis | undefined;
@@ -64,6 +66,11 @@ export async function runTranscodeJob(
       // The owner's own caps: an administrator may have raised or lowered them (domain/quotas.ts).
       const limits = mediaLimitsOf(await limitsOf(deps, file.user_id));
       checkInputLimits(probe, presets, limits);
+      const beyond = trimBeyond(file.trim, probe.durationMs);
+      if (beyond) throw new MediaError('failed', beyond);
+      // Media sees the trimmed length, so progress runs to 100 over the part that is made.
+      const source = { ...probe, durationMs: trimmedDurationMs(file.trim, probe.durationMs) };
+      const trim = file.trim ? { trim: file.trim } : {};
       const option = file.loudness;
       // Normalizing measures first (a fifth of the progress bar), here on the job's own copy of
       // the input, so it is the same with local or remote storage.
@@ -71,7 +78,8 @@ export async function runTranscodeJob(
       if (option) {
         analysis = await deps.media.analyzeLoudness({
           inputPath: input.path,
-          input: probe,
+          input: source,
+          ...trim,
           target: option.target,
           lossy: presets.some((p) => !p.lossless),
           signal: abort.signal,
@@ -81,7 +89,8 @@ export async function runTranscodeJob(
       }
       written = await deps.media.transcode({
         inputPath: input.path,
-        input: probe,
+        input: source,
+        ...trim,
         outputs: plans,
         peaksPath: path.join(scratch, 'peaks.u8'),
         signal: abort.signal,
@@ -109,14 +118,20 @@ export async function runTranscodeJob(
     const seconds = Math.max(written.durationMs, 1) / 1000;
     const waveform = await deps.media.waveform(path.join(scratch, 'peaks.u8'));
     const loudnessReport = analysis ? reportOf(analysis, written.loudnessAfter) : null;
+    const replaced: string[] = [];
     const events = await deps.store.transaction(async (tx) => {
       const now = deps.now();
-      const ok = await tx.files.update(file.id, { status: 'completed', progress: 100, error: null, waveform, loudness_report: loudnessReport, updated_at: now }, {
+      // run_presets is cleared only on success: a failed or canceled later run retries as itself.
+      const done = { status: 'completed' as const, progress: 100, error: null, waveform, loudness_report: loudnessReport, run_presets: null, updated_at: now };
+      const ok = await tx.files.update(file.id, done, {
         generation: job.generation,
         statusIn: ['running'],
       });
       if (!ok) throw new Superseded();
       for (const d of described) {
+        // A re-run output replaces the old one only now; its bytes go once this commits.
+        const old = await tx.outputs.find(file.id, d.plan.preset.id);
+        if (old && old.blob_key !== d.key) replaced.push(old.blob_key);
         await tx.outputs.upsert({
           file_id: file.id,
           preset_id: d.plan.preset.id,
@@ -127,9 +142,11 @@ export async function runTranscodeJob(
           created_at: now,
         });
       }
-      return terminalEvents(tx, deps, file, job, 'completed', `Your file ${file.name} has been processed.`);
+      const message = file.run_presets ? `New outputs of ${file.name} are ready.` : `Your file ${file.name} has been processed.`;
+      return terminalEvents(tx, deps, file, job, 'completed', message);
     });
     pushEvents(deps, events);
+    await Promise.all(replaced.map((key) => deps.blobs.deletePrefix(key).catch((err: unknown) => deps.log.warn({ err, key }, 'could not remove a replaced output'))));
     return 'completed';
   } catch (err) {
     if (err instanceof Superseded || abort.signal.aborted) {

@@ -14,6 +14,7 @@ import type { Deps, FileRecord } from './ports.ts';
 import { parseLoudnessOption, type LoudnessFields } from './loudness.ts';
 import { limitsOf, mediaLimitsOf } from './quotas.ts';
 import { settleUpload } from './upload-admission.ts';
+import { parseTrim, trimBeyond, type TrimFields } from './trim.ts';
 
 export { fileBlobPrefix, inputKey } from './blob-keys.ts';
 
@@ -95,6 +96,8 @@ export interface NewUpload {
   loudness?: LoudnessFields;
   /** The quota reservation taken when the upload began: settled with the file row. */
   reservationId?: string;
+  /** The `start` and `end` fields: trim, in seconds. */
+  trim?: TrimFields;
 }
 
 /**
@@ -107,8 +110,12 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     const presetIds = parsePresetIds(upload.presets);
     const { presets, own } = await resolveChosenPresets(deps, upload.userId, presetIds);
     const loudness = parseLoudnessOption(upload.loudness ?? {});
-    // With remote storage the upload is not on this machine: the job probes it first instead.
+    const trim = parseTrim(upload.trim ?? {});
+    // With remote storage the upload is not on this machine: the job probes it first instead
+    // (and a trim past the end then fails the job with the same reason).
     const probe = deps.blobs.local ? await probeUpload(deps, upload.userId, upload.fileId, presets) : pendingProbe;
+    const beyond = deps.blobs.local ? trimBeyond(trim, probe.durationMs) : undefined;
+    if (beyond) throw new AppError('trim_out_of_range', 422, beyond, { field: 'end', durationMs: probe.durationMs });
     const now = deps.now();
     const file: FileRecord = {
       id: upload.fileId,
@@ -132,6 +139,8 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       loudness,
       loudness_report: null,
       own_presets: own,
+      trim,
+      run_presets: null,
       created_at: now,
       updated_at: now,
     };

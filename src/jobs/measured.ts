@@ -14,7 +14,7 @@ export function measuredRun(run: RunJob, metrics: Metrics, now: () => number = D
 
 /**
  * The transcode job with its end reported: duration by outcome, and the completed or failed count
- * under each preset the file asked for. A job handed back (shutdown) has not ended and is not
+ * under each preset the job made. A job handed back (shutdown) has not ended and is not
  * counted; one that found nothing to do ('skipped') neither.
  */
 export async function measuredTranscode(deps: Deps, payload: TranscodeJob, ctx: JobContext): Promise<unknown> {
@@ -22,7 +22,8 @@ export async function measuredTranscode(deps: Deps, payload: TranscodeJob, ctx: 
   const started = performance.now();
   const outcome = await runTranscodeJob(deps, payload, { signal: ctx.signal });
   if (outcome !== 'skipped') {
-    const presets = file?.presets ?? [];
+    // A later run of some outputs counts under the presets it made, not every one the file has.
+    const presets = file?.run_presets ?? file?.presets ?? [];
     deps.metrics.jobEnded(presets, outcome, (performance.now() - started) / 1000);
   }
   return outcome;

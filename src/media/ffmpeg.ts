@@ -1,7 +1,7 @@
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WAVEFORM_BARS } from './waveform.ts';
-import { probeArgs, transcodeArgs } from './ffmpeg-args.ts';
+import { probeArgs, transcodeArgs, trimFilter } from './ffmpeg-args.ts';
 import { coverExtractArgs, coverMimeType, ffmetadataWithPicture, flacPictureBlock, isOggMuxer, MAX_OGG_COVER_BYTES } from './ogg-cover.ts';
 import { peaksFromFile } from './peaks-file.ts';
 import { runTracked } from './ffmpeg-run.ts';
@@ -113,7 +113,8 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
 
     async transcode(req: TranscodeRequest) {
       // Only a limiter's result needs measuring: plain gain moves every figure by the gain.
-      const gain = req.loudness ? { filters: gainFilters(req.loudness), meter: req.loudness.method === 'limiter' } : undefined;
+      const chain = [trimFilter(req.trim, req.input.sampleRate), req.loudness ? gainFilters(req.loudness) : ''].filter(Boolean).join(',');
+      const gain = chain ? { filters: chain, meter: req.loudness?.method === 'limiter' } : undefined;
       const input = await withDetails(req);
       const oggCoverMetadataPath = input.hasCover ? await oggCoverMetadata(opts, req, input) : undefined;
       const { durationMs, stderr } = await runTracked({

@@ -1,4 +1,4 @@
-import { meterArgs } from './ffmpeg-args.ts';
+import { meterArgs, trimFilter } from './ffmpeg-args.ts';
 import { runTracked } from './ffmpeg-run.ts';
 import { gainFilters, parseMeterSummary, planLoudness, type LoudnessMeasurement, type LoudnessPlan } from './loudness.ts';
 import { MediaError, type LoudnessAnalysis, type LoudnessRequest } from './types.ts';
@@ -11,7 +11,8 @@ const MAKE_UP_ROUNDS = 2;
 async function meter(opts: { ffmpegPath: string; stallTimeoutMs: number }, req: LoudnessRequest, chain: string, onProgress: (p: number) => void): Promise<LoudnessMeasurement> {
   const { stderr } = await runTracked({
     ...opts,
-    args: meterArgs(req.inputPath, req.input, chain),
+    // The trim comes first: what is measured is what the outputs are made from.
+    args: meterArgs(req.inputPath, req.input, [trimFilter(req.trim, req.input.sampleRate), chain].filter(Boolean).join(',')),
     claimedMs: req.input.durationMs,
     written: [],
     signal: req.signal,

@@ -20,6 +20,15 @@ export interface ProbeResult {
   cover?: { codec: 'mjpeg' | 'png'; width: number; height: number };
 }
 
+/**
+ * The part of the input to use, in seconds of decoded audio; `end` null: to the end. Applied to
+ * the decoded samples (not by seeking), so every output, the peaks and the meter hear exactly it.
+ */
+export interface TrimRange {
+  start: number;
+  end: number | null;
+}
+
 export interface OutputPlan {
   preset: Preset;
   path: string;
@@ -45,6 +54,8 @@ export interface TranscodeRequest {
   onProgress(percent: number): void;
   /** Loudness normalization's second pass: the gain (and limiter) applied before every output. */
   loudness?: LoudnessPlan;
+  /** Only this part of the input; `input.durationMs` should then be the trimmed length. */
+  trim?: TrimRange;
 }
 
 /** Loudness normalization's first pass: measure the input and decide how to reach the target. */
@@ -54,6 +65,8 @@ export interface LoudnessRequest {
   target: LoudnessTarget;
   /** Any lossy output among the job's: they need headroom for the peaks their encoders add. */
   lossy: boolean;
+  /** Measure only this part of the input (what the outputs will be made from). */
+  trim?: TrimRange;
   signal: AbortSignal;
   limits: MediaLimits;
   onProgress(percent: number): void;

@@ -36,11 +36,12 @@ const presetList = (json: string): string[] => {
 async function jobs(db: Kysely<Database>): Promise<JobsReading[]> {
   const rows = await db
     .selectFrom('files')
-    .select((eb) => ['status', 'presets', eb.fn.countAll<string | number>().as('n')])
+    // A later run of some outputs makes its run_presets only: those are what it counts under.
+    .select((eb) => ['status', eb.fn.coalesce('run_presets', 'presets').as('made'), eb.fn.countAll<string | number>().as('n')])
     .where('status', 'in', ['queued', 'running'])
-    .groupBy(['status', 'presets'])
+    .groupBy((eb) => ['status', eb.fn.coalesce('run_presets', 'presets')])
     .execute();
-  return rows.map((r) => ({ status: r.status as JobsReading['status'], presets: presetList(r.presets), count: Number(r.n) }));
+  return rows.map((r) => ({ status: r.status as JobsReading['status'], presets: presetList(r.made), count: Number(r.n) }));
 }
 
 /**

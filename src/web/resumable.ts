@@ -7,6 +7,7 @@ import type { Deps } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../domain/uploads.ts';
 import { parseLoudnessOption, pickLoudnessFields } from '../domain/loudness.ts';
 import { admitUpload, releaseUpload, RESUMABLE_RESERVATION_MS } from '../domain/upload-admission.ts';
+import { parseTrim, pickTrimFields } from '../domain/trim.ts';
 import { AppError, titleFor } from '../errors.ts';
 import type { ResumableBackend } from '../uploads/resumable-store.ts';
 import { activeUser, requireApiUser } from './auth.ts';
@@ -51,6 +52,7 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
         userId, fileId: stored.fileId, size: stored.size, originalFilename: meta.filename ?? 'upload', name: meta.name ?? undefined, presets: meta.presets ?? undefined,
         loudness: pickLoudnessFields((key) => meta[key] ?? undefined),
         reservationId: upload.id,
+        trim: pickTrimFields((key) => meta[key] ?? undefined),
       });
       return { headers: { 'Reprise-File-Id': file.id, 'Reprise-File-Url': `/api/v1/files/${file.id}` } };
     } catch (err) {
@@ -93,9 +95,10 @@ function createTus(deps: Deps, backend: ResumableBackend): TusServer {
       if (!userId) throw tusError(req, 401, 'unauthenticated', 'Sign in, or send an API token.');
       const filename = upload.metadata?.filename;
       if (!filename) throw tusError(req, 400, 'missing_filename', 'Upload-Metadata must carry a filename.');
-      // A bad loudness option is refused before any byte is sent, not after the last one.
+      // A bad loudness option or trim is refused before any byte is sent, not after the last one.
       try {
         parseLoudnessOption(pickLoudnessFields((key) => upload.metadata?.[key] ?? undefined));
+        parseTrim(pickTrimFields((key) => upload.metadata?.[key] ?? undefined));
       } catch (err) {
         if (err instanceof AppError) throw tusError(req, err.status, err.code, err.detail, err.extra);
         throw err;

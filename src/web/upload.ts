@@ -4,6 +4,7 @@ import type { Deps, FileRecord } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
 import { admitUpload, MULTIPART_RESERVATION_MS, outOfStorage, releaseUpload, uploadTooLarge, type Admission } from '../domain/upload-admission.ts';
 import { pickLoudnessFields } from '../domain/loudness.ts';
+import { pickTrimFields } from '../domain/trim.ts';
 import { AppError } from '../errors.ts';
 
 /** Room for multipart boundaries and the small fields around the file. */
@@ -94,6 +95,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
       presets: presets.length === 1 ? presets[0] : presets,
       loudness: pickLoudnessFields((field) => fields[field]?.[0]),
       reservationId: admission.id,
+      trim: pickTrimFields((field) => fields[field]?.[0]),
     });
   } catch (err) {
     if (stored) await discard(deps, stored.fileId);

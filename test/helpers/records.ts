@@ -32,6 +32,8 @@ export const fileRecord = (id: string, userId: string, over: Partial<FileRecord>
   loudness: { mode: 'podcast', target: { integratedLufs: -16, truePeakDbtp: -1, rangeLu: 11 } },
   loudness_report: null,
   own_presets: [],
+  trim: null,
+  run_presets: null,
   generation: 1,
   created_at: 1_700_000_000_000,
   updated_at: 1_700_000_000_000,

@@ -1,6 +1,7 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { Preset } from '../../media/presets.ts';
 import type { LoudnessOption, LoudnessReport } from '../../domain/loudness.ts';
+import type { Trim } from '../../domain/trim.ts';
 import type { FileRecord, FilesRepo } from '../../domain/ports.ts';
 import type { Database, FileRow, FilesTable } from '../schema.ts';
 
@@ -13,6 +14,8 @@ export const toFile = (row: FileRow): FileRecord => ({
   loudness: row.loudness === null ? null : (JSON.parse(row.loudness) as LoudnessOption),
   loudness_report: row.loudness_report === null ? null : (JSON.parse(row.loudness_report) as LoudnessReport),
   own_presets: row.own_presets === null ? [] : (JSON.parse(row.own_presets) as Preset[]),
+  trim: row.trim === null ? null : (JSON.parse(row.trim) as Trim),
+  run_presets: row.run_presets === null ? null : (JSON.parse(row.run_presets) as string[]),
 });
 
 const toRow = (file: FileRecord): FileRow => ({
@@ -24,10 +27,12 @@ const toRow = (file: FileRecord): FileRow => ({
   loudness_report: file.loudness_report === null ? null : JSON.stringify(file.loudness_report),
   own_presets: file.own_presets.length === 0 ? null : JSON.stringify(file.own_presets),
   expiry_warned_at: file.expiry_warned_at ?? null,
+  trim: file.trim === null ? null : JSON.stringify(file.trim),
+  run_presets: file.run_presets === null ? null : JSON.stringify(file.run_presets),
 });
 
 function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
-  const { has_cover, presets, waveform, loudness, loudness_report, own_presets, ...plain } = patch;
+  const { has_cover, presets, waveform, loudness, loudness_report, own_presets, trim, run_presets, ...plain } = patch;
   const columns: Updateable<FilesTable> = { ...plain };
   if (has_cover !== undefined) columns.has_cover = has_cover ? 1 : 0;
   if (presets !== undefined) columns.presets = JSON.stringify(presets);
@@ -35,6 +40,8 @@ function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
   if (loudness !== undefined) columns.loudness = loudness === null ? null : JSON.stringify(loudness);
   if (loudness_report !== undefined) columns.loudness_report = loudness_report === null ? null : JSON.stringify(loudness_report);
   if (own_presets !== undefined) columns.own_presets = own_presets.length === 0 ? null : JSON.stringify(own_presets);
+  if (trim !== undefined) columns.trim = trim === null ? null : JSON.stringify(trim);
+  if (run_presets !== undefined) columns.run_presets = run_presets === null ? null : JSON.stringify(run_presets);
   return columns;
 }
 

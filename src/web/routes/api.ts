@@ -4,6 +4,8 @@ import type { WebContext } from '../context.ts';
 import { logIn, signUp } from '../../domain/accounts.ts';
 import { cancelFile, deleteFile, getFile, retryFile, toFileView } from '../../domain/files.ts';
 import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
+import { addOutputs } from '../../domain/more-outputs.ts';
+import { addOutputsSchema } from '../schemas/outputs.ts';
 import { decodeCursor, listFilesPage, parseStatus } from '../../domain/file-list.ts';
 import { retentionPolicy } from '../../domain/retention-settings.ts';
 import { dismissAllNotifications, dismissNotification, listNotifications } from '../../domain/notifications.ts';
@@ -96,6 +98,9 @@ export function apiRoutes(app: WebContext, throttles: Throttles) {
 
       authed.post('/files/:id/cancel', { schema: cancelFileSchema }, (request) => cancelFile(deps, request.userId, request.params.id));
       authed.post('/files/:id/retry', { schema: retryFileSchema }, (request) => retryFile(deps, request.userId, request.params.id));
+      authed.post('/files/:id/outputs', { schema: addOutputsSchema }, async (request, reply) =>
+        reply.status(202).send(await addOutputs(deps, request.userId, request.params.id, request.body?.presets)),
+      );
 
       // Shared with the file page, which has no type provider: typed by hand, checked by the schema.
       plainAuthed.get<{ Params: { id: string; preset: string }; Querystring: { inline?: string } }>('/files/:id/outputs/:preset', { schema: outputSchema }, (request, reply) =>

@@ -5,7 +5,8 @@ import { deleteFiles, retryFiles } from '../../domain/file-bulk.ts';
 import { decodeCursor, FILE_STATUSES, listFilesPage, parseStatus } from '../../domain/file-list.ts';
 import { pageQueryOf, pagerLinks, plural } from '../file-pager.ts';
 import { AppError } from '../../errors.ts';
-import { defaultPresetIds, presets } from '../../media/presets.ts';
+import { defaultPresetIds } from '../../media/presets.ts';
+import { addOutputs } from '../../domain/more-outputs.ts';
 import { listPresetViews } from '../../domain/preset-catalog.ts';
 import { requirePageUser } from '../auth.ts';
 import { sendOutput } from '../download.ts';
@@ -72,7 +73,9 @@ export function filePages(app: WebContext) {
 
     server.get<IdParams>('/files/:id', async (request, reply) => {
       const file = await getFile(deps, request.userId, request.params.id);
-      return renderPage(deps, request, reply, 'file', { title: file.name, file, presets, waveformSvg: waveformSvg(file.waveform ?? []) });
+      // Built-in and own presets, for the form that makes more outputs.
+      const choices = await listPresetViews(deps, request.userId);
+      return renderPage(deps, request, reply, 'file', { title: file.name, file, presets: choices, waveformSvg: waveformSvg(file.waveform ?? []) });
     });
 
     const action = (path: string, run: typeof cancelFile, flash: string) =>
@@ -83,6 +86,18 @@ export function filePages(app: WebContext) {
       });
     action('/files/:id/cancel', cancelFile, 'The job was canceled.');
     action('/files/:id/retry', retryFile, 'The job is queued again.');
+
+    // A refusal (no preset chosen, a job still running) comes back to the page as its message.
+    server.post<IdParams & { Body: { presets?: unknown } | undefined }>('/files/:id/outputs', { preHandler: server.csrfProtection }, async (request, reply) => {
+      try {
+        const view = await addOutputs(deps, request.userId, request.params.id, request.body?.presets);
+        request.session.set('flash', `Making ${plural(view.producing?.length ?? 0, 'output')}; the others stay as they are.`);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status === 404) throw err;
+        request.session.set('flash', err.detail);
+      }
+      return reply.redirect(`/files/${request.params.id}`, 303);
+    });
 
     server.post<IdParams>('/files/:id/delete', { preHandler: server.csrfProtection }, async (request, reply) => {
       await deleteFile(deps, request.userId, request.params.id);

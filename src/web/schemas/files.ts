@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { FileView, OutputView } from '../../domain/files.ts';
 import { DateTime, IdParams, Nullable, empty, json, notFound, problem, readOnly, ref, unauthenticated, withCode } from './common.ts';
 import { LoudnessSchema, loudnessUploadFields } from './loudness.ts';
+import { trimUploadFields } from './outputs.ts';
 
 const fileStatus = Type.Union(['queued', 'running', 'completed', 'failed', 'canceled'].map((s) => Type.Literal(s)));
 
@@ -39,6 +40,11 @@ export const FileSchema = Type.Object(
     outputs: Type.Array(ref<OutputView>('Output'), { description: 'Only outputs that exist in full' }),
     waveform: Nullable(Type.Array(Type.Integer()), 'Peak levels 0..100 for drawing a waveform, once transcoded'),
     loudness: LoudnessSchema,
+    trim: Nullable(
+      Type.Object({ start: Type.Number({ description: 'Seconds' }), end: Nullable(Type.Number({ description: 'Seconds' }), 'null: to the end') }),
+      'The part of the input every output is made from (the upload fields start and end); null: all of it',
+    ),
+    producing: Nullable(Type.Array(Type.String()), 'The presets a later run (POST /files/{id}/outputs) makes; null when the job makes every preset'),
     createdAt: DateTime(),
     updatedAt: DateTime(),
     expiresAt: Nullable(DateTime(), 'When retention deletes the file, source and outputs (a notification comes a day before); null: kept until deleted'),
@@ -49,7 +55,7 @@ export const FileSchema = Type.Object(
 export const FileRef = ref<FileView>('File');
 const fileParams = IdParams('File');
 const uploadRefusals =
-  'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file, invalid_loudness (the field named); 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
+  'Refused with a problem+json naming the reason: 400 malformed_multipart or upload_interrupted; 413 too_large (MAX_UPLOAD_BYTES); 422 unsupported_media, input_too_long (MAX_INPUT_SECONDS), output_too_large (MAX_OUTPUT_BYTES, estimated from the chosen presets), too_many_channels (over 8), unknown_preset, empty_file, missing_file, invalid_loudness or invalid_trim (the field named), trim_out_of_range (end past the probed duration); 507 storage_full. A body that delivers under 16 KiB in UPLOAD_IDLE_SECONDS is cut. With remote storage the probe runs in the job, so the same reasons arrive as a failed job.';
 
 export const listFilesSchema = {
   summary: "List the caller's files, newest first, a page at a time",
@@ -111,6 +117,7 @@ export const uploadBody = {
         name: Type.Optional(Type.String({ description: 'Display name; defaults to the file name' })),
         presets: Type.Optional(Type.String({ description: 'Comma-separated preset ids; defaults to wav-44k-16,flac-cd,aac-256k' })),
         ...loudnessUploadFields,
+        ...trimUploadFields,
       }),
     },
   },
@@ -127,7 +134,7 @@ export const uploadFileSchema = {
     403: readOnly,
     413: problem('too_large (the caller\'s upload size limit: `limit` upload_size, `quota`, `usage` the declared size) or too_many_files'),
     415: problem('Not multipart/form-data (not_multipart, unsupported_media_type)'),
-    422: problem('unsupported_media, input_too_long, output_too_large, too_many_channels, unknown_preset, empty_file or missing_file'),
+    422: problem('unsupported_media, input_too_long, output_too_large, too_many_channels, unknown_preset, empty_file, missing_file, invalid_loudness, invalid_trim or trim_out_of_range'),
     429: problem('daily_upload_limit (`limit` files_per_day, `usage`, `quota`, `resetAt`; Retry-After) or too_many_queued (`limit` queued_jobs; Retry-After), checked before the body is read'),
     507: problem('storage_quota_exceeded (`limit` storage, `usage` bytes kept and reserved, `quota`, `requested`), checked against Content-Length before the body is read; or storage_full (the server\'s disk)'),
   },

@@ -1,5 +1,5 @@
 // Several files, or a folder, at once: picked or dropped onto the page. One choice of presets and
-// loudness applies to all; each file is its own resumable (tus) upload with its own row, progress
+// loudness and trim apply to all; each file is its own resumable (tus) upload with its own row, progress
 // bar and abort button, and a refused file says why without stopping the others. Only
 // RUNNING_AT_ONCE upload at a time so one slow file does not starve the rest of the connection.
 // Without this script (or without tus) the form sends one file, as it always has.
@@ -35,7 +35,7 @@
     const metadata = {};
     const presets = [...form.querySelectorAll('input[name="presets"]:checked')].map((i) => i.value).join(',');
     if (presets) metadata.presets = presets;
-    for (const field of ['loudness', 'loudnessI', 'loudnessTP', 'loudnessLRA']) {
+    for (const field of ['loudness', 'loudnessI', 'loudnessTP', 'loudnessLRA', 'start', 'end']) {
       const input = form.querySelector(`[name="${field}"]`);
       if (input && !input.disabled && input.value.trim() !== '') metadata[field] = input.value.trim();
     }
