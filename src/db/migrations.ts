@@ -6,6 +6,7 @@ import { resumableUploads } from './migration-uploads.ts';
 import { jobPriority } from './migration-job-priority.ts';
 import { loudness } from './migration-loudness.ts';
 import { userPresets } from './migration-user-presets.ts';
+import { segments } from './migration-segments.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -166,6 +167,7 @@ export const migrations: Record<string, Migration> = {
   '0008_loudness': loudness,
   '0009_job_priority': jobPriority,
   '0010_user_presets': userPresets,
+  '0016_segments': segments,
 };
 
 export const migrationProvider: MigrationProvider = {

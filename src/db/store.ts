@@ -10,6 +10,7 @@ import { resumableUploadsRepo } from './repos/resumable-uploads.ts';
 import { sessionsRepo } from './repos/sessions.ts';
 import { usersRepo } from './repos/users.ts';
 import { userPresetsRepo } from './repos/user-presets.ts';
+import { segmentRunsRepo } from './repos/segment-runs.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 /**
@@ -33,6 +34,7 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     resumableUploads: resumableUploadsRepo(db),
     sessions: sessionsRepo(db),
     userPresets: userPresetsRepo(db),
+    segmentRuns: segmentRunsRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

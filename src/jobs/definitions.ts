@@ -10,6 +10,10 @@ export const jobPayloads = {
   transcode: z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
   /** One attempt at one webhook delivery; a failed attempt enqueues the next itself. */
   'webhook.deliver': z.object({ deliveryId: z.string().min(1) }),
+  /** One part of a segmented transcode (issue 12): a segment of one preset, or the one-pass rest. */
+  segment: z.object({ fileId: z.string().min(1), generation: z.number().int().positive(), part: z.number().int().min(0) }),
+  /** Joins a segmented transcode's parts into the file's outputs, once every part is done. */
+  'segment.join': z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
 } as const;
 
 export type JobName = keyof typeof jobPayloads;
@@ -58,3 +62,12 @@ export const deliveryKey = (p: JobPayload<'webhook.deliver'>) => `webhook:${p.de
 
 /** The key a transcode job runs under: one per file generation. */
 export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileId}:g${p.generation}`;
+
+/** The key a part of a segmented transcode runs under: a cancel can drop it before it starts. */
+export const segmentKey = (p: JobPayload<'segment'>) => `segment:${p.fileId}:g${p.generation}:p${p.part}`;
+
+/** The key of a segmented transcode's join: one per file generation. */
+export const segmentJoinKey = (p: JobPayload<'segment.join'>) => `segment.join:${p.fileId}:g${p.generation}`;
+
+/** The jobs that encode: they share the transcode slots. */
+export const transcodeJobNames = ['transcode', 'segment', 'segment.join'] as const satisfies readonly JobName[];
