@@ -18,7 +18,16 @@ export async function dropQueuedParts(tx: Store, fileId: string, generation: num
  * the join, a failure, a cancel or the file's deletion. Without a generation, every generation's.
  * A part still uploading when this runs removes its own upload once it sees the file moved on.
  */
-export async function removeSegmentScratch(deps: Pick<Deps, 'blobs' | 'store'>, fileId: string, generation?: number): Promise<void> {
-  await deps.blobs.deletePrefix(segmentScratchPrefix(fileId, generation));
+export async function removeSegmentScratch(deps: Pick<Deps, 'blobs' | 'store' | 'log'>, fileId: string, generation?: number): Promise<void> {
   await deps.store.segmentRuns.remove(fileId, generation);
+  // A part may be writing into the folder while it is removed (on disk, rm then fails with
+  // ENOTEMPTY): try again, and that part removes its own upload once it sees the file moved on.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.blobs.deletePrefix(segmentScratchPrefix(fileId, generation));
+    } catch (err) {
+      if (attempt >= 3) return deps.log.warn({ err, fileId }, 'could not remove segment scratch');
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
