@@ -24,17 +24,34 @@ export interface SegmentedPlan {
 
 /** Peaks alone cost a decode: a tenth of an encode, roughly. */
 const PEAKS_WEIGHT = 0.1;
+/** A lossless encode costs a fraction of a lossy one (FLAC ~0.1 s per minute against AAC's ~0.8 s). */
+const LOSSLESS_WEIGHT = 0.2;
+
+/**
+ * Whether a preset's output is encoded in segments. Lossless ones could be (0012 joins them
+ * exactly) but are not: FLAC and WAV encode faster than their segments are decoded up to their
+ * start and joined again, so they go in the whole part beside the peaks.
+ */
+export const worthSegmenting = (preset: Preset) => canSegment(preset) && !preset.lossless;
 
 /** Whether a transcode of this length goes in segments (SEGMENT_MIN_SECONDS; 0 turns it off). */
 export function shouldSegment(durationMs: number, minSeconds: number, presets: readonly Preset[]): boolean {
-  return minSeconds > 0 && durationMs / 1000 > minSeconds && presets.some(canSegment);
+  return minSeconds > 0 && durationMs / 1000 > minSeconds && presets.some(worthSegmenting);
 }
 
 /**
- * Segments are half the threshold long: any input over it has at least two, and AAC's 1.5 s of
- * pre-roll stays a small share of each at the default (150 s segments).
+ * At most this many segments per preset. Each segment decodes the input from its start (0012),
+ * so N segments cost about N/2 extra decodes of the whole input: past 8, that overhead grows
+ * faster than two or a few workers gain. (A coarse seek would lift the cap.)
  */
-export const segmentSecondsFor = (minSeconds: number) => minSeconds / 2;
+export const MAX_SEGMENTS_PER_PRESET = 8;
+
+/**
+ * Segments are half the threshold long, or longer so there are at most MAX_SEGMENTS_PER_PRESET:
+ * any input over the threshold has at least two, and AAC's 1.5 s of pre-roll stays a small
+ * share of each (150 s segments at the default).
+ */
+export const segmentSecondsFor = (minSeconds: number, inputSeconds: number) => Math.max(minSeconds / 2, inputSeconds / MAX_SEGMENTS_PER_PRESET);
 
 export function planParts(probe: ProbeResult, presets: readonly Preset[], minSeconds: number, loudness?: LoudnessAnalysis): SegmentedPlan {
   const parts: PartSpec[] = [];
@@ -42,14 +59,15 @@ export function planParts(probe: ProbeResult, presets: readonly Preset[], minSec
   const seconds = probe.durationMs / 1000;
   for (const preset of presets) {
     const codec = segmentCodec(preset);
-    if (!codec || !canSegment(preset)) {
-      onePass.push({ presetId: preset.id, reason: `${preset.codec} output cannot be joined sample-exactly` });
+    if (!codec || !worthSegmenting(preset)) {
+      const reason = canSegment(preset) ? 'lossless: encodes faster than it splits and joins' : `${preset.codec} output cannot be joined sample-exactly`;
+      onePass.push({ presetId: preset.id, reason });
       continue;
     }
     const rate = outputSampleRate(preset, probe.sampleRate);
     const segments = planSegments({
       totalSamples: Math.round(seconds * rate),
-      segmentSamples: Math.round(segmentSecondsFor(minSeconds) * rate),
+      segmentSamples: Math.round(segmentSecondsFor(minSeconds, seconds) * rate),
       codec,
       sampleRate: rate,
     });
@@ -59,7 +77,8 @@ export function planParts(probe: ProbeResult, presets: readonly Preset[], minSec
     }
   }
   // The whole part goes first: it is the longest, so it should start first.
-  parts.unshift({ kind: 'whole', presetIds: onePass.map((o) => o.presetId), weight: seconds * (PEAKS_WEIGHT + onePass.length) });
+  const wholeCost = presets.filter((p) => !worthSegmenting(p)).reduce((sum, p) => sum + (p.lossless ? LOSSLESS_WEIGHT : 1), PEAKS_WEIGHT);
+  parts.unshift({ kind: 'whole', presetIds: onePass.map((o) => o.presetId), weight: seconds * wholeCost });
   return { probe, ...(loudness ? { loudness } : {}), parts, onePass };
 }
 
