@@ -77,9 +77,9 @@ describe(`segmented transcodes through the service (${backend.name})`, () => {
     await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', music, '-c:a', 'flac', '-sample_fmt', 's16', '-metadata', 'title=Long take', inputPath]);
     input = await media.probe(inputPath);
     receiver = await startReceiver();
-    // Quick webhook retries: this process also runs the seam checks, which can hold the receiver
-    // past a delivery's timeout (a retry of one delivery carries the same webhook-id).
-    srv = await startServer({ SEGMENT_MIN_SECONDS: String(MIN_SECONDS), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '1,1,1,1,1' });
+    // Patient deliveries, quick retries: this process also runs the seam checks and the workers, and
+    // on a crowded machine the receiver can answer late (a retry of a delivery keeps its webhook-id).
+    srv = await startServer({ SEGMENT_MIN_SECONDS: String(MIN_SECONDS), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '1,1,1,1,1', WEBHOOK_TIMEOUT_SECONDS: '120' });
     // Count the segment encodes the workers run, to know the job really was split.
     const real: Media = srv.app.deps.media;
     srv.app.deps.media = {
@@ -163,7 +163,7 @@ describe(`segmented transcodes through the service (${backend.name})`, () => {
       const hooks = await waitFor('the webhook', async () => {
         const mine = webhooksAbout(receiver.received, file.id);
         return mine.length > 0 ? mine : undefined;
-      });
+      }, 300_000);
       assert.deepEqual(hooks, ['file.completed']);
       const { body } = await api.json<{ notifications: { fileId: string; kind: string }[] }>('GET', '/notifications');
       assert.deepEqual(body.notifications.filter((n) => n.fileId === file.id).map((n) => n.kind), ['completed']);
@@ -249,7 +249,7 @@ describe(`segmented transcodes through the service (${backend.name})`, () => {
     const hooks = await waitFor('the webhook', async () => {
       const mine = webhooksAbout(receiver.received, id);
       return mine.length > 0 ? mine : undefined;
-    });
+    }, 300_000);
     assert.deepEqual(hooks, ['file.failed']);
     const { body } = await api.json<{ notifications: { fileId: string; kind: string }[] }>('GET', '/notifications');
     assert.deepEqual(body.notifications.filter((n) => n.fileId === id).map((n) => n.kind), ['failed']);
