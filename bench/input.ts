@@ -17,7 +17,13 @@ const BYTES_PER_SAMPLE = 2;
  * A 10-minute stereo 44.1 kHz 16-bit WAV: independent pink noise per channel under a quiet tone
  * (different pitch left and right), so encoders get real work and true stereo. Cached across runs.
  */
-export async function ensureInputWav(): Promise<string> {
+export function ensureInputWav(): Promise<string> {
+  return ensureInputWavOf(SECONDS);
+}
+
+/** The same signal, `seconds` long (the segmented suite wants an hour). */
+export async function ensureInputWavOf(seconds: number): Promise<string> {
+  const SECONDS = seconds;
   const file = path.join(cacheDir, `input-${SECONDS}s-44k-16-stereo.wav`);
   const minSize = SECONDS * RATE * CHANNELS * BYTES_PER_SAMPLE;
   const existing = await stat(file).catch(() => undefined);
@@ -45,7 +51,7 @@ export async function ensureInputWav(): Promise<string> {
       track(child);
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(5, SECONDS / 60) * 60_000);
       child.on('error', reject);
       child.on('close', (code) => {
         clearTimeout(timer);

@@ -4,7 +4,8 @@
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
  * upload against multipart; a 1 GiB ZIP download against plain downloads; the metrics hooks'
  * cost per request; job wall time with loudness normalization against without; a second
- * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once. Prints a table,
+ * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once; one
+ * long input segmented over both slots against one bare ffmpeg process (issue 12). Prints a table,
  * then one JSON line. `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -25,11 +26,12 @@ import { transcodeBenchmark } from './transcode.ts';
 import { killLiveChildren } from './proc.ts';
 import { round } from './util.ts';
 import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
+import { reportSegmented, segmentedBenchmark } from './segmented.ts';
 import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'fairness', 'load'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'fairness', 'load'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -133,6 +135,12 @@ async function main(): Promise<void> {
       log(`loudness benchmark, ${ROUNDS} rounds of off, podcast, streaming, broadcast (order rotated), input ${input} (load ${loadavg()}):`);
       const loudness = await loudnessBenchmark(input, workDir, ROUNDS, log);
       reports.push(() => (summary.loudness = reportLoudness(loudness, log)));
+    }
+
+    if (suites.has('segmented')) {
+      log(`segmented transcoding benchmark, ${ROUNDS} rounds of bare and service (load ${loadavg()}):`);
+      const segmented = await segmentedBenchmark(workDir, ROUNDS, log);
+      reports.push(() => (summary.segmented = reportSegmented(segmented, log)));
     }
 
     for (const report of reports) report();

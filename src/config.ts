@@ -68,6 +68,7 @@ const schema = z.object({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(8),
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
   STALL_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  SEGMENT_MIN_SECONDS: z.coerce.number().int().min(0).max(86_400).refine((n) => n === 0 || n >= 4, 'must be 0 (off) or at least 4 seconds').default(300),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -137,6 +138,8 @@ export interface Config {
     timeoutMs: number;
   };
   readonly stallTimeoutMs: number;
+  /** Inputs longer than this are encoded in segments, as jobs of their own (0: never). */
+  readonly segmentMinSeconds: number;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly logLevel: string;
@@ -200,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
     },
     stallTimeoutMs: e.STALL_TIMEOUT_SECONDS * 1000,
+    segmentMinSeconds: e.SEGMENT_MIN_SECONDS,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     logLevel: e.LOG_LEVEL,

@@ -19,6 +19,7 @@ import type { Logger } from './log.ts';
 import { createFfmpegMedia } from './media/ffmpeg.ts';
 import { createMemoryPushHub } from './push/memory.ts';
 import { createPgPushHub } from './push/pg-notify.ts';
+import { transcodeJobNames } from './jobs/definitions.ts';
 import { dispatcher, unhandledNames, type RunJob } from './jobs/handlers.ts';
 import { jobHandlers } from './jobs/registry.ts';
 import { measuredRun } from './jobs/measured.ts';
@@ -206,7 +207,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       // Deliveries get slots of their own: a slow receiver never holds a transcode slot, and a
       // long transcode never delays a delivery.
       const run = measuredRun(dispatcher(handlers), metrics);
-      const pools = [await startPool(concurrency, run, ['transcode'])];
+      const pools = [await startPool(concurrency, run, transcodeJobNames)];
       if (config.webhooks.concurrency > 0) pools.push(await startPool(config.webhooks.concurrency, run, ['webhook.deliver']));
       // Mail gets two slots of its own, and only where it can be sent: without SMTP_URL none is queued.
       if (config.mail) pools.push(await startPool(MAIL_CONCURRENCY, run, ['mail.send']));

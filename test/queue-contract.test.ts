@@ -99,7 +99,7 @@ for (const [name, make] of backends) {
         })
         .catch(() => undefined);
       // The validating dispatcher sits in front, as in production.
-      pool = await q.startWorkers(2, dispatcher({ transcode: (payload, ctx) => runAll('transcode', payload, ctx), 'webhook.deliver': (payload, ctx) => runAll('webhook.deliver', payload, ctx), 'mail.send': (payload, ctx) => runAll('mail.send', payload, ctx), 'retention.sweep': (payload, ctx) => runAll('retention.sweep', payload, ctx) }));
+      pool = await q.startWorkers(2, dispatcher({ transcode: (payload, ctx) => runAll('transcode', payload, ctx), segment: (payload, ctx) => runAll('segment', payload, ctx), 'segment.join': (payload, ctx) => runAll('segment.join', payload, ctx), 'webhook.deliver': (payload, ctx) => runAll('webhook.deliver', payload, ctx), 'mail.send': (payload, ctx) => runAll('mail.send', payload, ctx), 'retention.sweep': (payload, ctx) => runAll('retention.sweep', payload, ctx) }));
       await waitFor('the committed job', async () => (ran('committed').length > 0 ? true : undefined), 10_000);
       assert.deepEqual(ran('committed')[0], { name: 'transcode', payload: { fileId: 'committed', generation: 1 }, attempt: 1 });
       await new Promise((r) => setTimeout(r, 500));

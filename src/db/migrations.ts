@@ -11,6 +11,7 @@ import { admin } from './migration-admin.ts';
 import { retention } from './migration-retention.ts';
 import { quotas } from './migration-quotas.ts';
 import { trim } from './migration-trim.ts';
+import { segments } from './migration-segments.ts';
 import { serialKey } from './serial.ts';
 
 /**
@@ -176,6 +177,7 @@ export const migrations: Record<string, Migration> = {
   '0013_retention': retention,
   '0014_quotas': quotas,
   '0015_trim': trim,
+  '0016_segments': segments,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -156,6 +156,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   resumable_uploads: ResumableUploadsTable;
   user_presets: UserPresetsTable;
+  segment_runs: SegmentRunsTable;
+  segment_parts: SegmentPartsTable;
   mail_settings: MailSettingsTable;
   mail_sends: MailSendsTable;
   instance_state: InstanceStateTable;
@@ -185,6 +187,27 @@ export interface UploadReservationsTable {
   settled: Generated<number>;
   created_at: number;
   expires_at: number;
+}
+
+/** A file generation transcoded in parts (issue 12). */
+export interface SegmentRunsTable {
+  file_id: string;
+  generation: number;
+  /** JSON of domain/segmented/plan.ts SegmentedPlan. */
+  plan: string;
+  /** Parts not yet done; the part that brings it to 0 enqueues the join. */
+  remaining: number;
+  created_at: number;
+}
+
+export interface SegmentPartsTable {
+  file_id: string;
+  generation: number;
+  part: number;
+  /** 0..100 */
+  progress: number;
+  /** 0 or 1 (an integer on both databases). */
+  done: number;
 }
 
 export interface UserPresetsTable {

@@ -15,6 +15,7 @@ import { instanceStateRepo } from './repos/instance-state.ts';
 import { adminViewsRepo } from './repos/admin-views.ts';
 import { retentionRepo } from './repos/retention.ts';
 import { quotasRepo } from './repos/quotas.ts';
+import { segmentRunsRepo } from './repos/segment-runs.ts';
 import { webhookDeliveriesRepo, webhookEndpointsRepo } from './repos/webhooks.ts';
 
 /**
@@ -44,6 +45,7 @@ export function createStore(db: Kysely<Database>, jobsWithin: JobsWithin): Store
     adminViews: adminViewsRepo(db),
     retention: retentionRepo(db),
     quotas: quotasRepo(db),
+    segmentRuns: segmentRunsRepo(db),
     jobs: jobsWithin(db),
     transaction: (fn) =>
       db.isTransaction

@@ -1,5 +1,6 @@
 import { AppError, notFound } from '../errors.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
+import { dropQueuedParts, removeSegmentScratch } from './segmented/cleanup.ts';
 import { filePreset } from './preset-catalog.ts';
 import { emit } from './events.ts';
 import type { Deps, FileRecord, OutputRecord } from './ports.ts';
@@ -108,11 +109,13 @@ export async function cancelFile(deps: Deps, userId: string, fileId: string): Pr
     );
     if (!ok) return false;
     await tx.jobs.removeQueued(transcodeKey({ fileId, generation: file.generation }));
+    await dropQueuedParts(tx, fileId, file.generation);
     const row = await tx.files.findById(fileId);
     if (row) await queueWebhookEvent(tx, deps, userId, 'file.canceled', toFileView(row, await tx.outputs.listForFile(fileId), await retentionPolicy(deps, userId, tx)));
     return true;
   });
   if (!changed) throw new AppError('not_cancelable', 409, `This file is ${file.status}; only queued or running jobs can be canceled.`);
+  await removeSegmentScratch(deps, fileId, file.generation);
   const view = await getFile(deps, userId, fileId);
   await emit(deps, userId, 'file.updated', fileEvent(view));
   return view;
@@ -150,8 +153,10 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
 
 /** Deletes the file, its outputs and its job. A running transcode sees its row vanish and stops. */
 export async function deleteFile(deps: Deps, userId: string, fileId: string): Promise<void> {
+  const file = await deps.store.files.findForUser(userId, fileId);
   const deleted = await deps.store.files.deleteForUser(userId, fileId);
   if (!deleted) throw notFound('file');
+  if (file) await deps.store.transaction((tx) => dropQueuedParts(tx, fileId, file.generation));
   await afterFileDeleted(deps, userId, fileId);
 }
 
@@ -160,8 +165,9 @@ export async function deleteFile(deps: Deps, userId: string, fileId: string): Pr
  * its peaks lived in the row) and tell its owner's open pages. An output a running job publishes
  * after this is removed by that job, which finds its row gone (see transcode.ts).
  */
-export async function afterFileDeleted(deps: Pick<Deps, 'blobs' | 'store' | 'push' | 'now'>, userId: string, fileId: string): Promise<void> {
+export async function afterFileDeleted(deps: Pick<Deps, 'blobs' | 'store' | 'push' | 'now' | 'log'>, userId: string, fileId: string): Promise<void> {
   await deps.blobs.deletePrefix(fileBlobPrefix(fileId));
+  await removeSegmentScratch(deps, fileId);
   await emit(deps, userId, 'file.updated', { id: fileId, status: 'deleted' });
 }
 

@@ -4,6 +4,7 @@
  */
 import type { EnqueueOptions, Job } from '../jobs/definitions.ts';
 import type { PushEvent } from './push-ports.ts';
+import type { SegmentedPlan } from './segmented/plan.ts';
 import type {
   ApiToken,
   FileRecord,
@@ -272,6 +273,26 @@ export interface SessionsRepo {
   removeForUser(userId: string): Promise<number>;
 }
 
+/** A segmented transcode's bookkeeping (issue 12): its plan and its parts' progress. */
+export interface SegmentRunsRepo {
+  /** Records the plan and one part row per planned part, none done. */
+  create(run: { fileId: string; generation: number; plan: SegmentedPlan; createdAt: number }): Promise<void>;
+  find(fileId: string, generation: number): Promise<{ plan: SegmentedPlan; createdAt: number } | undefined>;
+  setPartProgress(fileId: string, generation: number, part: number, progress: number): Promise<void>;
+  /** Progress (0..100) of each part, by part number. */
+  partProgress(fileId: string, generation: number): Promise<Map<number, number>>;
+  /**
+   * Marks the part done and counts it off, in the caller's transaction. 'last' for exactly one
+   * part of a run however they interleave (the count is one row, updated under its row lock);
+   * 'gone' when the part was already done or the run no longer exists.
+   */
+  finishPart(fileId: string, generation: number, part: number): Promise<'last' | 'more' | 'gone'>;
+  /** Raises a running file's progress, never lowers it (parts report in any order). */
+  raiseFileProgress(fileId: string, generation: number, progress: number): Promise<void>;
+  /** Forgets the file's runs: one generation, or all of them. */
+  remove(fileId: string, generation?: number): Promise<void>;
+}
+
 /**
  * The job queue as the domain sees it: reached through a store, so a job is always added or
  * dropped inside the same transaction as the change it belongs to (no job without its row, and
@@ -301,6 +322,7 @@ export interface Store {
   adminViews: AdminViewsRepo;
   retention: RetentionRepo;
   quotas: QuotasRepo;
+  segmentRuns: SegmentRunsRepo;
   /** Jobs added or dropped here commit or roll back with everything else done through this store. */
   jobs: JobQueue;
   /** Runs fn in one database transaction; everything fn does through `tx` commits or none of it. */

@@ -3,33 +3,36 @@ import path from 'node:path';
 import { checkInputLimits } from '../media/limits.ts';
 import type { Preset } from '../media/presets.ts';
 import { filePreset } from './preset-catalog.ts';
-import { roundMeasurement, shiftedBy } from '../media/loudness.ts';
 import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult, type TranscodeResult } from '../media/types.ts';
-import type { LoudnessReport } from './loudness.ts';
-import { emit, pushEvents, recordEvent } from './events.ts';
-import { fileEvent, toFileView } from './files.ts';
-import { recordJobOutcome } from './notifications.ts';
-import { retentionPolicy } from './retention-settings.ts';
-import { queueWebhookEvent } from './webhook-events.ts';
-import type { Deps, FileRecord, PushEvent, Store, TranscodeJob } from './ports.ts';
+import { emit } from './events.ts';
+import type { Deps, FileRecord, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
 import { isProbed } from './uploads.ts';
+import { completeFile, failJob, reportOf, Superseded } from './transcode-finish.ts';
+import { shouldSegment } from './segmented/plan.ts';
+import { startSegmented } from './segmented/start.ts';
 import { limitsOf, mediaLimitsOf } from './quotas.ts';
 import { trimBeyond, trimmedDurationMs } from './trim.ts';
 
-export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped';
+/** 'split': the job handed its work to segment jobs (issue 12); the join ends it. */
+export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'skipped' | 'split';
 
-const outputKey = (fileId: string, generation: number, preset: Preset) =>
+export const outputKey = (fileId: string, generation: number, preset: Preset) =>
   `${fileBlobPrefix(fileId)}/g${generation}/${preset.id}.${preset.extension}`;
 
-/** Written once the row is gone or moved on: the job lost its claim to the file. */
-class Superseded extends Error {}
+/** A private scratch folder for one job of this file; the name lets a restart find its orphans. */
+export async function jobScratch(deps: Pick<Deps, 'config'>, fileId: string, tag = ''): Promise<string> {
+  const scratchRoot = path.join(deps.config.dataDir, 'tmp');
+  await mkdir(scratchRoot, { recursive: true });
+  return mkdtemp(path.join(scratchRoot, `job-${process.pid}-${fileId}-${tag}`));
+}
 
 /**
  * The transcode job: one ffmpeg run writes every chosen output into a private scratch folder;
  * outputs are then published and recorded, with the file's new status and its notification, in one
  * transaction. Re-running after a crash is safe: a finished generation is skipped, outputs are
- * overwritten whole, and the notification's dedupe key admits only one.
+ * overwritten whole, and the notification's dedupe key admits only one. An input longer than
+ * SEGMENT_MIN_SECONDS is instead planned into parts that run as jobs of their own (segmented/).
  */
 export async function runTranscodeJob(
   deps: Deps,
@@ -41,13 +44,13 @@ export async function runTranscodeJob(
   if (!file || file.generation !== job.generation || !guard.statusIn.includes(file.status as 'queued')) {
     return 'skipped';
   }
+  // Already split by an earlier run of this job: its parts carry on.
+  if (await deps.store.segmentRuns.find(file.id, job.generation)) return 'skipped';
   const started = await deps.store.files.update(file.id, { status: 'running', progress: 0, error: null, updated_at: deps.now() }, guard);
   if (!started) return 'skipped';
   await emit(deps, file.user_id, 'file.updated', { id: file.id, status: 'running', progress: 0 });
 
-  const scratchRoot = path.join(deps.config.dataDir, 'tmp');
-  await mkdir(scratchRoot, { recursive: true });
-  const scratch = await mkdtemp(path.join(scratchRoot, `job-${process.pid}-${file.id}-`));
+  const scratch = await jobScratch(deps, file.id);
   const abort = new AbortController();
   const forward = () => abort.abort();
   opts.signal.addEventListener('abort', forward, { once: true });
@@ -72,6 +75,8 @@ export async function runTranscodeJob(
       const source = { ...probe, durationMs: trimmedDurationMs(file.trim, probe.durationMs) };
       const trim = file.trim ? { trim: file.trim } : {};
       const option = file.loudness;
+      // A trimmed file is made in one pass: the segment plan covers the whole input (0020).
+      const segmented = !file.trim && shouldSegment(probe.durationMs, deps.config.segmentMinSeconds, presets);
       // Normalizing measures first (a fifth of the progress bar), here on the job's own copy of
       // the input, so it is the same with local or remote storage.
       const share = option ? MEASURE_SHARE : 0;
@@ -86,6 +91,16 @@ export async function runTranscodeJob(
           limits,
           onProgress: (percent) => reportProgress(deps, file, job, Math.floor(percent * share), abort),
         });
+      }
+      if (segmented && analysis?.plan.method === 'limiter') {
+        // A limiter's gain at any moment depends on what came before: split, it would differ at
+        // every seam. This file is encoded in one pass.
+        deps.log.info({ fileId: file.id }, 'segmenting skipped: the true-peak limiter cannot be split; one pass');
+      } else if (segmented) {
+        const full = probe.bits === undefined ? { ...probe, ...(await deps.media.probe(input.path)) } : probe;
+        const planned = await startSegmented(deps, file, job, { probe: full, presets, analysis, progress: Math.floor(100 * share) });
+        if (!planned) throw new Superseded();
+        return 'split';
       }
       written = await deps.media.transcode({
         inputPath: input.path,
@@ -108,45 +123,16 @@ export async function runTranscodeJob(
       plans.map(async (plan) => {
         const key = outputKey(file.id, job.generation, plan.preset);
         published.push(key);
-        return { plan, key, size: await deps.blobs.putFile(key, plan.path) };
+        return { presetId: plan.preset.id, key, size: await deps.blobs.putFile(key, plan.path) };
       }),
     );
-    const described = settled.map((r) => {
+    const outputs = settled.map((r) => {
       if (r.status === 'rejected') throw r.reason;
       return r.value;
     });
-    const seconds = Math.max(written.durationMs, 1) / 1000;
     const waveform = await deps.media.waveform(path.join(scratch, 'peaks.u8'));
     const loudnessReport = analysis ? reportOf(analysis, written.loudnessAfter) : null;
-    const replaced: string[] = [];
-    const events = await deps.store.transaction(async (tx) => {
-      const now = deps.now();
-      // run_presets is cleared only on success: a failed or canceled later run retries as itself.
-      const done = { status: 'completed' as const, progress: 100, error: null, waveform, loudness_report: loudnessReport, run_presets: null, updated_at: now };
-      const ok = await tx.files.update(file.id, done, {
-        generation: job.generation,
-        statusIn: ['running'],
-      });
-      if (!ok) throw new Superseded();
-      for (const d of described) {
-        // A re-run output replaces the old one only now; its bytes go once this commits.
-        const old = await tx.outputs.find(file.id, d.plan.preset.id);
-        if (old && old.blob_key !== d.key) replaced.push(old.blob_key);
-        await tx.outputs.upsert({
-          file_id: file.id,
-          preset_id: d.plan.preset.id,
-          blob_key: d.key,
-          size: d.size,
-          duration_ms: written.durationMs,
-          bit_rate: Math.round((d.size * 8) / seconds),
-          created_at: now,
-        });
-      }
-      const message = file.run_presets ? `New outputs of ${file.name} are ready.` : `Your file ${file.name} has been processed.`;
-      return terminalEvents(tx, deps, file, job, 'completed', message);
-    });
-    pushEvents(deps, events);
-    await Promise.all(replaced.map((key) => deps.blobs.deletePrefix(key).catch((err: unknown) => deps.log.warn({ err, key }, 'could not remove a replaced output'))));
+    await completeFile(deps, file, job, { outputs, durationMs: written.durationMs, waveform, loudnessReport });
     return 'completed';
   } catch (err) {
     if (err instanceof Superseded || abort.signal.aborted) {
@@ -170,14 +156,6 @@ export async function runTranscodeJob(
 
 /** The part of a normalizing job's progress bar that its measuring pass fills. */
 const MEASURE_SHARE = 0.2;
-
-const reportOf = (analysis: LoudnessAnalysis, measured: TranscodeResult['loudnessAfter']): LoudnessReport => ({
-  method: analysis.plan.method,
-  gainDb: analysis.plan.gainDb,
-  before: roundMeasurement(analysis.before),
-  after: roundMeasurement(measured ?? shiftedBy(analysis.before, analysis.plan.gainDb)),
-  afterFrom: measured ? 'meter' : 'gain',
-});
 
 function probeOf(file: FileRecord): ProbeResult {
   return {
@@ -207,39 +185,6 @@ async function probeInJob(deps: Deps, file: FileRecord, job: TranscodeJob, input
     { generation: job.generation, statusIn: ['running'] },
   );
   return probe;
-}
-
-async function failJob(deps: Deps, file: FileRecord, job: TranscodeJob, reason: string): Promise<JobOutcome> {
-  const events = await deps.store.transaction(async (tx) => {
-    const ok = await tx.files.update(file.id, { status: 'failed', error: reason, updated_at: deps.now() }, {
-      generation: job.generation,
-      statusIn: ['running'],
-    });
-    if (!ok) return null;
-    return terminalEvents(tx, deps, file, job, 'failed', `Transcoding ${file.name} failed: ${reason}`);
-  });
-  if (events === null) return 'canceled';
-  pushEvents(deps, events);
-  return 'failed';
-}
-
-/** The file's final state and its one notification, recorded inside the terminal transaction. */
-async function terminalEvents(
-  tx: Store,
-  deps: Deps,
-  file: FileRecord,
-  job: TranscodeJob,
-  kind: 'completed' | 'failed',
-  message: string,
-): Promise<{ userId: string; event: PushEvent }[]> {
-  const row = await tx.files.findById(file.id);
-  const outputs = await tx.outputs.listForFile(file.id);
-  const view = row ? toFileView(row, outputs, await retentionPolicy(deps, file.user_id, tx)) : undefined;
-  const updated = view ? [await recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(view))] : [];
-  // Webhooks are queued in the same transaction as the state they report.
-  if (view) await queueWebhookEvent(tx, deps, file.user_id, kind === 'completed' ? 'file.completed' : 'file.failed', view);
-  const notification = await recordJobOutcome(tx, deps, { userId: file.user_id, fileId: file.id, generation: job.generation, kind, message, fileName: file.name, reason: kind === 'failed' ? (row?.error ?? null) : null });
-  return notification ? [...updated, notification] : updated;
 }
 
 /** Saves progress; a row that no longer says "running" means cancel or delete, so stop ffmpeg. */

@@ -14,6 +14,10 @@ export const jobPayloads = {
   'mail.send': z.object({ notificationId: z.string().min(1) }),
   /** Notify owners of files due for deletion within a day and delete those past due; schedules the next run. */
   'retention.sweep': z.object({}),
+  /** One part of a segmented transcode (issue 12): a segment of one preset, or the one-pass rest. */
+  segment: z.object({ fileId: z.string().min(1), generation: z.number().int().positive(), part: z.number().int().min(0) }),
+  /** Joins a segmented transcode's parts into the file's outputs, once every part is done. */
+  'segment.join': z.object({ fileId: z.string().min(1), generation: z.number().int().positive() }),
 } as const;
 
 export type JobName = keyof typeof jobPayloads;
@@ -67,3 +71,11 @@ export const transcodeKey = (p: JobPayload<'transcode'>) => `transcode:${p.fileI
 export const mailKey = (p: JobPayload<'mail.send'>) => `mail:${p.notificationId}`;
 /** The key every retention sweep runs under: at most one waits in the queue. */
 export const RETENTION_SWEEP_KEY = 'retention:sweep';
+/** The key a part of a segmented transcode runs under: a cancel can drop it before it starts. */
+export const segmentKey = (p: JobPayload<'segment'>) => `segment:${p.fileId}:g${p.generation}:p${p.part}`;
+
+/** The key of a segmented transcode's join: one per file generation. */
+export const segmentJoinKey = (p: JobPayload<'segment.join'>) => `segment.join:${p.fileId}:g${p.generation}`;
+
+/** The jobs that encode: they share the transcode slots. */
+export const transcodeJobNames = ['transcode', 'segment', 'segment.join'] as const satisfies readonly JobName[];

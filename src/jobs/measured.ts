@@ -21,7 +21,7 @@ export async function measuredTranscode(deps: Deps, payload: TranscodeJob, ctx: 
   const file = await deps.store.files.findById(payload.fileId);
   const started = performance.now();
   const outcome = await runTranscodeJob(deps, payload, { signal: ctx.signal });
-  if (outcome !== 'skipped') {
+  if (outcome !== 'skipped' && outcome !== 'split') {
     // A later run of some outputs counts under the presets it made, not every one the file has.
     const presets = file?.run_presets ?? file?.presets ?? [];
     deps.metrics.jobEnded(presets, outcome, (performance.now() - started) / 1000);

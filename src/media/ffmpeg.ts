@@ -9,6 +9,7 @@ import { gainFilters, parseMeterSummary } from './loudness.ts';
 import { analyzeLoudness } from './loudness-run.ts';
 import { spawnTied } from './spawn.ts';
 import { interpretProbe, sniffPlaylist } from './probe.ts';
+import { segmentMedia } from './segment-media.ts';
 import { MediaError, type Media, type ProbeResult, type TranscodeRequest } from './types.ts';
 
 export interface FfmpegOptions {
@@ -59,14 +60,12 @@ export { summarizeStderr } from './ffmpeg-run.ts';
  * Writes the input's cover as an Ogg picture comment into an ffmetadata file beside the outputs.
  * Cover art is a nicety: a picture that cannot be read or is too big leaves the outputs without it.
  */
-async function oggCoverMetadata(opts: FfmpegOptions, req: TranscodeRequest, input: ProbeResult): Promise<string | undefined> {
-  const first = req.outputs[0];
-  if (!input.cover || !first || !req.outputs.some((o) => isOggMuxer(o.preset.muxer))) return undefined;
-  const dir = path.dirname(first.path);
+export async function oggCoverMetadata(opts: FfmpegOptions, inputPath: string, input: ProbeResult, dir: string): Promise<string | undefined> {
+  if (!input.cover) return undefined;
   const picture = path.join(dir, `cover.${input.cover.codec === 'png' ? 'png' : 'jpg'}`);
   const metadata = path.join(dir, 'cover.ffmetadata');
   try {
-    const { code } = await run(opts.ffmpegPath, coverExtractArgs(req.inputPath, input.format, picture), opts.stallTimeoutMs);
+    const { code } = await run(opts.ffmpegPath, coverExtractArgs(inputPath, input.format, picture), opts.stallTimeoutMs);
     if (code !== 0 || (await stat(picture)).size > MAX_OGG_COVER_BYTES) return undefined;
     const block = flacPictureBlock(await readFile(picture), coverMimeType(input.cover), input.cover.width, input.cover.height);
     await writeFile(metadata, ffmetadataWithPicture(block));
@@ -116,7 +115,9 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
       const chain = [trimFilter(req.trim, req.input.sampleRate), req.loudness ? gainFilters(req.loudness) : ''].filter(Boolean).join(',');
       const gain = chain ? { filters: chain, meter: req.loudness?.method === 'limiter' } : undefined;
       const input = await withDetails(req);
-      const oggCoverMetadataPath = input.hasCover ? await oggCoverMetadata(opts, req, input) : undefined;
+      const first = req.outputs[0];
+      const wantsOggCover = input.hasCover && first && req.outputs.some((o) => isOggMuxer(o.preset.muxer));
+      const oggCoverMetadataPath = wantsOggCover ? await oggCoverMetadata(opts, req.inputPath, input, path.dirname(first.path)) : undefined;
       const { durationMs, stderr } = await runTracked({
         ...opts,
         args: transcodeArgs(req.inputPath, input, req.outputs, req.peaksPath, gain, { oggCoverMetadataPath }),
@@ -133,5 +134,6 @@ export function createFfmpegMedia(opts: FfmpegOptions): Media {
     },
 
     analyzeLoudness: (req) => analyzeLoudness(opts, req),
+    ...segmentMedia(opts),
   };
 }

@@ -1,5 +1,6 @@
 import type { LoudnessMeasurement, LoudnessPlan, LoudnessTarget } from './loudness.ts';
 import type { Preset } from './presets.ts';
+import type { Segment } from './segments/plan.ts';
 
 export interface ProbeResult {
   /** ffmpeg demuxer name, used to pin the input format when transcoding. */
@@ -83,7 +84,33 @@ export interface TranscodeResult {
   loudnessAfter?: LoudnessMeasurement;
 }
 
+/** One segment of one preset, as its own ffmpeg run (segmented transcodes, issue 12). */
+export interface SegmentEncodeRequest {
+  inputPath: string;
+  /** The full probe (bit depth and cover): parts never probe again. */
+  input: ProbeResult;
+  preset: Preset;
+  segment: Segment;
+  outPath: string;
+  /** A linear loudness plan: the same gain in every segment. A limiter cannot be split. */
+  loudness?: LoudnessPlan;
+  signal: AbortSignal;
+  limits: MediaLimits;
+  onProgress(percent: number): void;
+}
+
+/** Joins one preset's segment outputs, in plan order, into one file. */
+export interface SegmentJoinRequest {
+  preset: Preset;
+  segments: readonly Segment[];
+  paths: readonly string[];
+  outPath: string;
+}
+
 export interface Media {
+  encodeSegment(request: SegmentEncodeRequest): Promise<void>;
+  /** Rejects with a MediaError rather than write a file with a seam. */
+  joinSegments(request: SegmentJoinRequest): Promise<void>;
   probe(path: string): Promise<ProbeResult>;
   /** Resolves with the duration of the audio written, as ffmpeg reported it at the end. */
   transcode(request: TranscodeRequest): Promise<TranscodeResult>;

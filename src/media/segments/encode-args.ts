@@ -15,7 +15,14 @@ import type { Segment } from './plan.ts';
  * The first segment carries the tags and cover as a one-pass output would; the others carry
  * nothing but audio (and no Xing or ID3 header for MP3), since the join keeps only their packets.
  */
-export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: TranscodeExtras = {}): string[] {
+export interface SegmentExtras extends TranscodeExtras {
+  /** A filter chain applied before resampling, as one pass applies it (linear loudness gain). */
+  gain?: string;
+  /** Report `-progress` on stdout twice a second, for a tracked run. */
+  progress?: boolean;
+}
+
+export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
   const codec = segmentCodec(preset);
   if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
   const rate = outputSampleRate(preset, input.sampleRate);
@@ -27,10 +34,11 @@ export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset:
   if (sampleFormat) resample.push(`osf=${sampleFormat}`, 'dither_method=triangular');
   const trim = [`start_sample=${segment.encodeFrom}`];
   if (segment.encodeTo !== undefined) trim.push(`end_sample=${segment.encodeTo}`);
-  const filter = `aresample=${resample.join(':')},atrim=${trim.join(':')},asetpts=PTS-STARTPTS`;
+  const filter = [extras.gain, `aresample=${resample.join(':')}`, `atrim=${trim.join(':')}`, 'asetpts=PTS-STARTPTS'].filter(Boolean).join(',');
 
   const args = [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+    ...(extras.progress ? ['-progress', 'pipe:1', '-stats_period', '0.5'] : []),
     '-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','),
     '-f', input.format, '-i', `file:${inputPath}`,
   ];

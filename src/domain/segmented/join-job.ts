@@ -1,0 +1,97 @@
+import { copyFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { JobPayload } from '../../jobs/definitions.ts';
+import type { Segment } from '../../media/segments/plan.ts';
+import { MediaError } from '../../media/types.ts';
+import { partScratchPrefix } from '../blob-keys.ts';
+import type { Deps, FileRecord } from '../ports.ts';
+import { filePreset } from '../preset-catalog.ts';
+import { completeFile, reportOf, Superseded, type PublishedOutput } from '../transcode-finish.ts';
+import { jobScratch, outputKey, type JobOutcome } from '../transcode.ts';
+import { removeSegmentScratch } from './cleanup.ts';
+import { failSegmented, MAX_PART_ATTEMPTS } from './fail.ts';
+import type { SegmentedPlan } from './plan.ts';
+
+/**
+ * The end of a segmented transcode, run once every part is done: joins each preset's segments at
+ * packet level, takes the one-pass outputs and the peaks from the whole part, publishes the
+ * outputs under the file and completes it (one notification, one webhook), then removes the
+ * scratch. A join that cannot be exact fails the file with the reason; it never ships a seam.
+ */
+export async function runJoinJob(deps: Deps, payload: JobPayload<'segment.join'>, ctx: { attempt: number }): Promise<JobOutcome> {
+  const file = await deps.store.files.findById(payload.fileId);
+  if (!file || file.generation !== payload.generation || file.status !== 'running') {
+    await removeSegmentScratch(deps, payload.fileId, payload.generation);
+    return 'skipped';
+  }
+  const run = await deps.store.segmentRuns.find(file.id, payload.generation);
+  if (!run) return 'skipped';
+  const job = { fileId: file.id, generation: payload.generation };
+  const scratch = await jobScratch(deps, file.id, 'join-');
+  const releases: (() => Promise<void>)[] = [];
+  const published: string[] = [];
+  const fetch = async (key: string) => {
+    const local = await deps.blobs.openLocal(key, scratch);
+    releases.push(local.release);
+    return local.path;
+  };
+  try {
+    const outputs = await joinOutputs(deps, file, run.plan, scratch, fetch, published);
+    const wholePart = run.plan.parts.findIndex((p) => p.kind === 'whole');
+    const waveform = await deps.media.waveform(await fetch(`${partScratchPrefix(file.id, job.generation, wholePart)}/peaks.u8`));
+    const loudnessReport = run.plan.loudness ? reportOf(run.plan.loudness, undefined) : null;
+    await completeFile(deps, file, job, { outputs, durationMs: run.plan.probe.durationMs, waveform, loudnessReport });
+    deps.metrics.jobEnded(file.presets, 'completed', (deps.now() - run.createdAt) / 1000);
+    await removeSegmentScratch(deps, file.id, job.generation);
+    return 'completed';
+  } catch (err) {
+    await Promise.all(published.map((key) => deps.blobs.deletePrefix(key))).catch(() => undefined);
+    if (err instanceof Superseded) {
+      await removeSegmentScratch(deps, file.id, job.generation);
+      return 'canceled';
+    }
+    if (err instanceof MediaError) return failSegmented(deps, file, job, err.message, run.createdAt);
+    if (ctx.attempt < MAX_PART_ATTEMPTS) throw err;
+    deps.log.error({ err, fileId: file.id }, 'segment join failed on every attempt');
+    return failSegmented(deps, file, job, 'an internal error occurred', run.createdAt);
+  } finally {
+    for (const release of releases) await release().catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Every output of the file, in its order: joined from segments, or the whole part's one-pass encode. */
+async function joinOutputs(
+  deps: Deps,
+  file: FileRecord,
+  plan: SegmentedPlan,
+  scratch: string,
+  fetch: (key: string) => Promise<string>,
+  published: string[],
+): Promise<PublishedOutput[]> {
+  const pieces = new Map<string, { part: number; segment: Segment }[]>();
+  plan.parts.forEach((p, part) => {
+    if (p.kind === 'segment') pieces.set(p.presetId, [...(pieces.get(p.presetId) ?? []), { part, segment: p.segment }]);
+  });
+  const wholePart = plan.parts.findIndex((p) => p.kind === 'whole');
+  const outputs: PublishedOutput[] = [];
+  for (const presetId of file.presets) {
+    const preset = filePreset(file, presetId);
+    if (!preset) continue;
+    const name = `${preset.id}.${preset.extension}`;
+    const out = path.join(scratch, name);
+    const segments = pieces.get(presetId);
+    if (segments) {
+      segments.sort((a, b) => a.segment.index - b.segment.index);
+      const paths = await Promise.all(segments.map((s) => fetch(`${partScratchPrefix(file.id, file.generation, s.part)}/${name}`)));
+      await deps.media.joinSegments({ preset, segments: segments.map((s) => s.segment), paths, outPath: out });
+    } else {
+      // A copy, not a move: if this join is run again, the part's encode must still be there.
+      await copyFile(await fetch(`${partScratchPrefix(file.id, file.generation, wholePart)}/${name}`), out);
+    }
+    const key = outputKey(file.id, file.generation, preset);
+    published.push(key);
+    outputs.push({ presetId, key, size: await deps.blobs.putFile(key, out) });
+  }
+  return outputs;
+}

@@ -1,0 +1,113 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { segmentJoinKey, type JobPayload } from '../../jobs/definitions.ts';
+import { MediaError } from '../../media/types.ts';
+import { partScratchPrefix } from '../blob-keys.ts';
+import type { Deps } from '../ports.ts';
+import { filePreset } from '../preset-catalog.ts';
+import { jobScratch } from '../transcode.ts';
+import { removeSegmentScratch } from './cleanup.ts';
+import { failSegmented, MAX_PART_ATTEMPTS } from './fail.ts';
+import type { PartSpec, SegmentedPlan } from './plan.ts';
+import { partProgress } from './progress.ts';
+
+export type PartOutcome = 'done' | 'skipped' | 'canceled' | 'failed';
+
+/** The file whose generation is running, its plan and the part; undefined: nothing to do. */
+async function partToRun(deps: Deps, payload: { fileId: string; generation: number }) {
+  const file = await deps.store.files.findById(payload.fileId);
+  if (!file || file.generation !== payload.generation || file.status !== 'running') {
+    // Canceled, failed, deleted or retried: whatever scratch is left for this generation goes.
+    await removeSegmentScratch(deps, payload.fileId, payload.generation);
+    return undefined;
+  }
+  const run = await deps.store.segmentRuns.find(file.id, payload.generation);
+  return run && { file, run };
+}
+
+/**
+ * One part of a segmented transcode, on whichever slot or worker took it: the input comes from
+ * blob storage, the encode goes back to blob storage under the generation's scratch prefix. The
+ * part that finishes last, as the database decides in one transaction, enqueues the join.
+ */
+export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, ctx: { signal: AbortSignal; attempt: number }): Promise<PartOutcome> {
+  const found = await partToRun(deps, payload);
+  const spec = found?.run.plan.parts[payload.part];
+  if (!found || !spec) return 'skipped';
+  const { file, run } = found;
+  const job = { fileId: file.id, generation: payload.generation };
+  const prefix = partScratchPrefix(file.id, job.generation, payload.part);
+  const scratch = await jobScratch(deps, file.id, `p${payload.part}-`);
+  const abort = new AbortController();
+  const forward = () => abort.abort();
+  ctx.signal.addEventListener('abort', forward, { once: true });
+  try {
+    const input = await deps.blobs.openLocal(file.input_key, scratch);
+    try {
+      const onProgress = partProgress(deps, file, run.plan, payload.part, abort);
+      const files = await encodePart(deps, { file, plan: run.plan, spec, inputPath: input.path, scratch, signal: abort.signal, onProgress });
+      for (const [name, local] of files) await deps.blobs.putFile(`${prefix}/${name}`, local);
+    } finally {
+      await input.release();
+    }
+    const counted = await deps.store.transaction(async (tx) => {
+      // Locks the file row: a cancel or another part's failure either came first or waits.
+      const ours = await tx.files.update(file.id, { updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
+      if (!ours) return 'moved-on' as const;
+      const result = await tx.segmentRuns.finishPart(file.id, job.generation, payload.part);
+      if (result === 'last') await tx.jobs.enqueue({ name: 'segment.join', payload: job }, { key: segmentJoinKey(job) });
+      return result;
+    });
+    if (counted === 'moved-on') {
+      await deps.blobs.deletePrefix(prefix);
+      return 'canceled';
+    }
+    return 'done';
+  } catch (err) {
+    if (abort.signal.aborted) {
+      await deps.blobs.deletePrefix(prefix).catch(() => undefined);
+      // Our own shutdown: the part is handed back to the queue, not given up.
+      if (ctx.signal.aborted) throw err;
+      return 'canceled';
+    }
+    if (err instanceof MediaError) return failSegmented(deps, file, job, err.message, run.createdAt);
+    // Storage or database trouble may pass: the queue tries the part again, a few times.
+    if (ctx.attempt < MAX_PART_ATTEMPTS) throw err;
+    deps.log.error({ err, fileId: file.id, part: payload.part }, 'segment part failed on every attempt');
+    return failSegmented(deps, file, job, 'an internal error occurred', run.createdAt);
+  } finally {
+    ctx.signal.removeEventListener('abort', forward);
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+interface PartRun {
+  file: Parameters<typeof filePreset>[0];
+  plan: SegmentedPlan;
+  spec: PartSpec;
+  inputPath: string;
+  scratch: string;
+  signal: AbortSignal;
+  onProgress(percent: number): void;
+}
+
+/** Encodes the part; returns the files to keep, by their name under the part's scratch prefix. */
+async function encodePart(deps: Deps, r: PartRun): Promise<Map<string, string>> {
+  const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
+  const loudness = r.plan.loudness?.plan;
+  if (r.spec.kind === 'segment') {
+    const preset = filePreset(r.file, r.spec.presetId);
+    if (!preset) throw new MediaError('failed', `The output format ${r.spec.presetId} is no longer known.`);
+    const out = path.join(r.scratch, `segment.${preset.extension}`);
+    await deps.media.encodeSegment({ inputPath: r.inputPath, input: r.plan.probe, preset, segment: r.spec.segment, outPath: out, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
+    return new Map([[`${preset.id}.${preset.extension}`, out]]);
+  }
+  // The whole part: the presets that cannot be joined, in one pass, and the waveform's peaks.
+  const outputs = r.spec.presetIds.flatMap((id) => {
+    const preset = filePreset(r.file, id);
+    return preset ? [{ preset, path: path.join(r.scratch, `${preset.id}.${preset.extension}`) }] : [];
+  });
+  const peaksPath = path.join(r.scratch, 'peaks.u8');
+  await deps.media.transcode({ inputPath: r.inputPath, input: r.plan.probe, outputs, peaksPath, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
+  return new Map([...outputs.map((o): [string, string] => [`${o.preset.id}.${o.preset.extension}`, o.path]), ['peaks.u8', peaksPath]]);
+}

@@ -1,0 +1,49 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { runTracked } from './ffmpeg-run.ts';
+import { oggCoverMetadata, type FfmpegOptions } from './ffmpeg.ts';
+import { gainFilters } from './loudness.ts';
+import { isOggMuxer } from './ogg-cover.ts';
+import { outputSampleRate } from './presets.ts';
+import { segmentEncodeArgs } from './segments/encode-args.ts';
+import { joinSegments } from './segments/join.ts';
+import { MediaError, type Media, type SegmentEncodeRequest, type SegmentJoinRequest } from './types.ts';
+
+/**
+ * The Media seam's two segment operations: one segment of one preset as a tracked ffmpeg run (the
+ * same watchdog, limits and cancel as a one-pass transcode), and the packet-level join.
+ */
+export function segmentMedia(opts: FfmpegOptions): Pick<Media, 'encodeSegment' | 'joinSegments'> {
+  return {
+    async encodeSegment(req: SegmentEncodeRequest) {
+      const { input, preset, segment } = req;
+      if (req.loudness?.method === 'limiter') throw new Error('a limiter carries state across a seam: normalize in one pass');
+      const rate = outputSampleRate(preset, input.sampleRate);
+      const total = Math.round((input.durationMs / 1000) * rate);
+      const claimedMs = Math.max(1, (((segment.encodeTo ?? total) - segment.encodeFrom) / rate) * 1000);
+      // As in one pass, the first segment of an Ogg output carries the cover as a comment.
+      const wantsCover = segment.index === 0 && input.hasCover && isOggMuxer(preset.muxer);
+      const coverPath = wantsCover ? await oggCoverMetadata(opts, req.inputPath, input, path.dirname(req.outPath)) : undefined;
+      try {
+        const args = segmentEncodeArgs(req.inputPath, input, preset, segment, req.outPath, {
+          progress: true,
+          ...(coverPath ? { oggCoverMetadataPath: coverPath } : {}),
+          ...(req.loudness ? { gain: gainFilters(req.loudness) } : {}),
+        });
+        await runTracked({ ...opts, args, claimedMs, written: [req.outPath], signal: req.signal, limits: req.limits, onProgress: req.onProgress });
+      } finally {
+        if (coverPath) await rm(coverPath, { force: true });
+      }
+    },
+
+    async joinSegments(req: SegmentJoinRequest) {
+      try {
+        await joinSegments(req.preset, req.segments, req.paths, req.outPath, opts.ffmpegPath);
+      } catch (err) {
+        // The join refuses rather than write a seam; the owner hears that, not a stack trace.
+        const detail = err instanceof Error ? err.message : String(err);
+        throw new MediaError('failed', `The ${req.preset.label} segments could not be joined exactly (${detail.slice(0, 200)}).`);
+      }
+    },
+  };
+}
