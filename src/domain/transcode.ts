@@ -75,8 +75,9 @@ export async function runTranscodeJob(
       const source = { ...probe, durationMs: trimmedDurationMs(file.trim, probe.durationMs) };
       const trim = file.trim ? { trim: file.trim } : {};
       const option = file.loudness;
-      // A trimmed file is made in one pass: the segment plan covers the whole input (0020).
-      const segmented = !file.trim && shouldSegment(probe.durationMs, deps.config.segmentMinSeconds, presets);
+      // A trimmed file, and a later run of some outputs, are made in one pass: the segment plan
+      // covers the whole input and every preset of the file (decision 0020).
+      const segmented = !file.trim && !file.run_presets && shouldSegment(probe.durationMs, deps.config.segmentMinSeconds, presets);
       // Normalizing measures first (a fifth of the progress bar), here on the job's own copy of
       // the input, so it is the same with local or remote storage.
       const share = option ? MEASURE_SHARE : 0;
