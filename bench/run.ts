@@ -4,8 +4,9 @@
  * event stream, webhook latency and a slow receiver's effect on throughput, and a 1 GiB tus
  * upload against multipart; a 1 GiB ZIP download against plain downloads; the metrics hooks'
  * cost per request; job wall time with loudness normalization against without; a second
- * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once; one
- * long input segmented over both slots against one bare ffmpeg process (issue 12). Prints a table,
+ * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once;
+ * fifty 3-minute files at once; one long input segmented over both slots against one bare ffmpeg
+ * process (issue 12). Prints a table,
  * then one JSON line. `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { metricsBenchmark, reportMetrics } from './metrics.ts';
 import { loudnessBenchmark, reportLoudness } from './loudness.ts';
 import { fairnessBenchmark, reportFairness } from './fairness.ts';
 import { loadBenchmark, reportLoad } from './load.ts';
+import { batchBenchmark, reportBatch } from './batch.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
 import { reportTranscode, reportUpload } from './report.ts';
 import { reportResumable, resumableBenchmark } from './resumable.ts';
@@ -31,7 +33,7 @@ import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'fairness', 'load'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'fairness', 'load', 'batch'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -128,6 +130,12 @@ async function main(): Promise<void> {
       log(`hostile load benchmark (load ${loadavg()}):`);
       const load = await loadBenchmark(workDir, log);
       reports.push(() => (summary.load = reportLoad(load, log)));
+    }
+
+    if (suites.has('batch')) {
+      log(`batch benchmark (load ${loadavg()}):`);
+      const batch = await batchBenchmark(workDir, log);
+      reports.push(() => (summary.batch = reportBatch(batch, log)));
     }
 
     if (suites.has('loudness')) {
