@@ -76,7 +76,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     await writeFile(big, Buffer.alloc(300 * 1024, 1));
     const res = await api.upload(big);
     assert.equal(res.status, 413);
-    assert.match(res.body.detail ?? '', /larger than this server accepts \(200 KB\)/);
+    assert.match(res.body.detail ?? '', /larger than you may upload \(200 KB\)/);
     assert.deepEqual(await leftovers(srv), empty);
   });
 
