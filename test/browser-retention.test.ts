@@ -42,7 +42,7 @@ describe('retention in a real browser', () => {
     // The browser's own check stops 45 (max is 30); the server's says the same without it.
     assert.equal(await tab.getByLabel('Delete my files after').evaluate((el) => (el as HTMLInputElement).validity.rangeOverflow), true);
     await tab.getByLabel('Delete my files after').fill('5');
-    await tab.getByRole('button', { name: 'Save' }).click();
+    await tab.locator('form.retention-form').getByRole('button', { name: 'Save' }).click();
     await tab.getByText('Your files are kept 5 days after upload.').waitFor();
     assert.match(await tab.locator('[data-retention-effective]').innerText(), /deleted 5 days after upload/);
     await screenshot(tab, 'retention-settings');
@@ -64,6 +64,8 @@ describe('retention in a real browser', () => {
 
   it('brings the day-before notice live, then takes the file off the list live when it goes', async () => {
     await markPage(tab);
+    // The page's event stream must be open before the sweep, or the notice is sent to nobody.
+    await tab.locator('html.live').waitFor({ state: 'attached' });
     const dayBefore = created + 4 * DAY + 3_600_000;
     assert.ok((await runRetentionSweep(srv.app.deps, dayBefore)).notified.includes(fileId));
     const notice = tab.locator('.notification-expiring', { hasText: 'will be deleted tomorrow' });
@@ -79,6 +81,7 @@ describe('retention in a real browser', () => {
     await tab.goto(`${srv.url}/files`);
     await tab.locator(`[data-file-id="${fileId}"]`).waitFor();
     await markPage(tab);
+    await tab.locator('html.live').waitFor({ state: 'attached' });
     assert.ok((await runRetentionSweep(srv.app.deps, dayBefore + DAY)).deleted.includes(fileId));
     await tab.locator(`[data-file-id="${fileId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
     assert.ok(await stillSamePage(tab), 'the list changed without a reload');
