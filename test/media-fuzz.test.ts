@@ -206,8 +206,10 @@ describe(`the media path, fuzzed (seed ${SEED}, ${CASES} cases)`, () => {
     }
     t.diagnostic(`outcomes: ${JSON.stringify({ ...ended, refused: Object.fromEntries(refusedCodes) })}`);
     assert.deepEqual(failures, []);
-    // The fuzzing must have reached all three outcomes, or it tested less than it claims.
-    assert.ok(ended.completed > 0 && ended.failed > 0 && refusedCodes.size > 0, JSON.stringify({ ended, refused: Object.fromEntries(refusedCodes) }));
+    // The fuzzing must have reached both a good end and a refusal, or it tested less than it
+    // claims. Where refusals come is the storage's choice: local storage probes at upload (a 4xx),
+    // remote storage in the job (a failed job).
+    assert.ok(ended.completed > 0 && ended.failed + refusedCodes.size > 0, JSON.stringify({ ended, refused: Object.fromEntries(refusedCodes) }));
     assert.equal(accepted.length + [...refusedCodes.values()].reduce((a, b) => a + b, 0), CASES);
     assert.deepEqual(await halfMade(srv), []);
     assert.equal((await fetch(`${srv.url}/healthz`)).status, 200);
