@@ -156,6 +156,8 @@ describe(`retention (${backend.name})`, () => {
     await age(f.id, { warnedAt: Date.now() - 2 * DAY });
     await scheduleRetentionSweep(srv.app.deps);
     await waitFor('deletion by the queued sweep', async () => ((await getFile(bob, f.id)).status === 404 ? true : undefined));
+    // The row goes first and the bytes right after, in the worker: wait for them, then check.
+    await waitFor('its bytes gone', async () => ((await held(f.id)).bytes === 0 ? true : undefined), 10_000).catch(() => undefined);
     assert.deepEqual(await held(f.id), { places: [], bytes: 0 });
     await bob.json('PUT', '/settings/retention', { days: null });
   });
