@@ -95,10 +95,11 @@ describe('orphaned ffmpeg', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const backendEnv = await freshBackendEnv();
+    // One-pass path (segments off): the segmented path's parts are covered by the segment tests.
     // No `detached`: the server shares our process group, so nothing but its own pid gets the signal.
     const start = () => {
       const child = spawn(process.execPath, ['bin/reprise.js', 'serve'], {
-        env: { ...process.env, ...backendEnv, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '1' },
+        env: { ...process.env, ...backendEnv, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '1', SEGMENT_MIN_SECONDS: '0' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
@@ -120,7 +121,11 @@ describe('orphaned ffmpeg', () => {
 
     // The job's ffmpeg: a direct child of the server (setpriv execs it), writing into the job's scratch.
     const scratch = path.join(dataDir, 'tmp', `job-${serverPid}-${fileId}-`);
-    const encoders = (await mentioning(scratch)).filter((p) => p.ppid === serverPid);
+    // S3 mode downloads the input first, so progress may show before the encoder has started.
+    const encoders = await waitFor('the job\'s ffmpeg', async () => {
+      const found = (await mentioning(scratch)).filter((p) => p.ppid === serverPid);
+      return found.length > 0 ? found : undefined;
+    }, 30_000);
     assert.equal(encoders.length, 1, 'one ffmpeg runs the job before the kill');
     assert.equal(encoders[0]!.comm, 'ffmpeg');
 
