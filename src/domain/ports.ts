@@ -15,6 +15,12 @@ import type { Store } from './store-ports.ts';
 
 export type * from './records.ts';
 export type * from './store-ports.ts';
+export type * from './store-ports-admin.ts';
+export type * from './store-ports-mail.ts';
+export type * from './store-ports-quotas.ts';
+export type * from './store-ports-retention.ts';
+export type * from './store-ports-segments.ts';
+export type * from './store-ports-webhooks.ts';
 export type * from './push-ports.ts';
 export type { Media } from '../media/types.ts';
 

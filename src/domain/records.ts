@@ -178,3 +178,9 @@ export interface MailSendRecord {
   created_at: number;
   updated_at: number;
 }
+
+/** A place in the newest-first order: the row just past it is the next one shown. */
+export interface FilePosition {
+  createdAt: number;
+  id: string;
+}

@@ -1,24 +1,17 @@
 /**
  * The Store seam: one repository per kind of record, all bound to one database handle or one
- * open transaction. Repositories speak in decoded records (./records.ts), never in rows.
+ * open transaction. Repositories speak in decoded records (./records.ts), never in rows. The
+ * repositories of later areas live beside this file, one file per area (store-ports-<area>.ts).
  */
 import type { EnqueueOptions, Job } from '../jobs/definitions.ts';
 import type { PushEvent } from './push-ports.ts';
-import type { SegmentedPlan } from './segmented/plan.ts';
-import type {
-  ApiToken,
-  FileRecord,
-  FileStatus,
-  MailSendRecord,
-  MailSettings,
-  NotificationRecord,
-  OutputRecord,
-  ResumableUploadRecord,
-  UserPresetRecord,
-  UserRecord,
-  WebhookDeliveryRecord,
-  WebhookEndpointRecord,
-} from './records.ts';
+import type { ApiToken, FilePosition, FileRecord, FileStatus, NotificationRecord, OutputRecord, ResumableUploadRecord, UserPresetRecord, UserRecord } from './records.ts';
+import type { AdminViewsRepo } from './store-ports-admin.ts';
+import type { WebhookEndpointsRepo, WebhookDeliveriesRepo } from './store-ports-webhooks.ts';
+import type { MailSettingsRepo, MailSendsRepo } from './store-ports-mail.ts';
+import type { RetentionRepo } from './store-ports-retention.ts';
+import type { QuotasRepo } from './store-ports-quotas.ts';
+import type { SegmentRunsRepo } from './store-ports-segments.ts';
 
 export interface UsersRepo {
   /** Returns false when the username is taken. */
@@ -51,31 +44,6 @@ export interface InstanceStateRepo {
   remove(name: string): Promise<void>;
 }
 
-/** A file whose job is queued or running, or that failed, with its owner's name: what an administrator sees. */
-export interface AdminFileRow {
-  file: FileRecord;
-  username: string;
-}
-
-/** A worker pool's last heartbeat. */
-export interface WorkerBeat {
-  id: string;
-  host: string;
-  pid: number;
-  lastSeen: number;
-  version: string;
-}
-
-/** Reads across every user, for the admin area only. */
-export interface AdminViewsRepo {
-  /** Queued and running files, oldest first. */
-  activeFiles(limit: number): Promise<AdminFileRow[]>;
-  /** Failed files, most recently failed first. */
-  recentFailures(limit: number): Promise<AdminFileRow[]>;
-  /** Worker pools heard from since `since`, most recent first. */
-  workers(since: number): Promise<WorkerBeat[]>;
-}
-
 export interface TokensRepo {
   create(token: Omit<ApiToken, 'lastUsedAt'> & { tokenHash: string }): Promise<void>;
   /** The token with this hash if it exists and has not expired at `now` (also notes its use). */
@@ -89,12 +57,6 @@ export interface TokensRepo {
 export interface FileGuard {
   generation?: number;
   statusIn?: readonly FileStatus[];
-}
-
-/** A place in the newest-first order: the row just past it is the next one shown. */
-export interface FilePosition {
-  createdAt: number;
-  id: string;
 }
 
 export interface FilePageQuery {
@@ -147,25 +109,6 @@ export interface EventsRepo {
   pruneBefore(time: number): Promise<number>;
 }
 
-export interface WebhookEndpointsRepo {
-  insert(endpoint: WebhookEndpointRecord): Promise<void>;
-  /** Newest first. */
-  listForUser(userId: string): Promise<WebhookEndpointRecord[]>;
-  findForUser(userId: string, id: string): Promise<WebhookEndpointRecord | undefined>;
-  findById(id: string): Promise<WebhookEndpointRecord | undefined>;
-  update(userId: string, id: string, patch: Partial<Omit<WebhookEndpointRecord, 'id' | 'user_id'>>): Promise<boolean>;
-  remove(userId: string, id: string): Promise<boolean>;
-  enabledForUser(userId: string): Promise<WebhookEndpointRecord[]>;
-}
-
-export interface WebhookDeliveriesRepo {
-  insert(delivery: WebhookDeliveryRecord): Promise<void>;
-  findById(id: string): Promise<WebhookDeliveryRecord | undefined>;
-  /** Newest first. */
-  listForEndpoint(endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
-  update(id: string, patch: Partial<Omit<WebhookDeliveryRecord, 'id'>>): Promise<void>;
-}
-
 export interface ResumableUploadsRepo {
   insert(upload: ResumableUploadRecord): Promise<void>;
   ownerOf(id: string): Promise<string | undefined>;
@@ -188,81 +131,6 @@ export interface UserPresetsRepo {
   deleteForUser(userId: string, id: string): Promise<boolean>;
 }
 
-export interface MailSettingsRepo {
-  /** The user's choice; a user who never chose has no address and no opt-in. */
-  get(userId: string): Promise<MailSettings>;
-  put(userId: string, settings: MailSettings, now: number): Promise<void>;
-}
-
-export interface MailSendsRepo {
-  /** False when this notification already has its row (a re-run cannot queue a second mail). */
-  insertOnce(send: MailSendRecord): Promise<boolean>;
-  find(notificationId: string): Promise<MailSendRecord | undefined>;
-  /** Applies the patch only while the row is still pending; tells whether it did. */
-  updatePending(notificationId: string, patch: Partial<Omit<MailSendRecord, 'notification_id' | 'user_id'>>): Promise<boolean>;
-}
-
-/** A file as the retention sweep needs it. */
-export interface RetentionCandidate {
-  id: string;
-  user_id: string;
-  name: string;
-  status: FileStatus;
-  created_at: number;
-  expiry_warned_at: number | null;
-}
-
-/** Owners' retention choices, and the files their age may have made due (see domain/retention.ts). */
-export interface RetentionRepo {
-  /** The user's own choice of days; null: the instance's setting. */
-  choiceOf(userId: string): Promise<number | null>;
-  setChoice(userId: string, days: number | null): Promise<void>;
-  /** Every user who made a choice of their own. */
-  choices(): Promise<{ userId: string; days: number }[]>;
-  /**
-   * Files created at or before `before`, oldest first (ties by id), after the position `after`:
-   * of one user, or (`userId` absent) of every user who made no choice of their own.
-   */
-  candidates(query: { before: number; userId?: string; after?: FilePosition; limit: number }): Promise<RetentionCandidate[]>;
-  markWarned(fileId: string, at: number): Promise<void>;
-  /** Deletes the file unless a job is queued or running for it; tells whether it did. */
-  deleteIfIdle(fileId: string): Promise<boolean>;
-}
-
-/** Per-user overrides of the quota settings; null: the setting's default. */
-export interface QuotaOverrides {
-  quotaBytes: number | null;
-  queuedJobs: number | null;
-  filesPerDay: number | null;
-  maxUploadBytes: number | null;
-  maxInputSeconds: number | null;
-  maxOutputBytes: number | null;
-}
-
-export interface QuotasRepo {
-  /** All null when the user has no overrides. */
-  overridesOf(userId: string): Promise<QuotaOverrides>;
-  /** Replaces the user's overrides (all null forgets them). */
-  setOverrides(userId: string, overrides: QuotaOverrides, now: number): Promise<void>;
-  /** Bytes of the user's sources and outputs, from the sizes recorded with them. */
-  storedBytes(userId: string): Promise<number>;
-  /** Unsettled reservations that have not expired at `now`: their count and bytes. */
-  openReservations(userId: string, now: number): Promise<{ count: number; bytes: number }>;
-  /** Reservations made since `since`, settled or not (refused uploads leave none): the day's uploads. */
-  uploadsSince(userId: string, since: number): Promise<number>;
-  /** Holds the user's row until the transaction ends, so two admissions of one user run one after the other. */
-  lockUser(userId: string): Promise<void>;
-  reserve(reservation: { id: string; userId: string; bytes: number; createdAt: number; expiresAt: number }): Promise<void>;
-  /** The reservation's bytes while it is open; undefined once settled, released or never made. */
-  openBytes(id: string): Promise<number | undefined>;
-  /** The upload became a file: its bytes now count there. */
-  settle(id: string): Promise<void>;
-  /** The upload was refused or abandoned: forget it (a settled reservation stays). */
-  release(id: string): Promise<void>;
-  /** Forgets reservations made before `before` (past the day they count for). */
-  pruneBefore(before: number): Promise<number>;
-}
-
 export interface SessionsRepo {
   save(session: { sid: string; userId: string | null; data: string; expiresAt: number }): Promise<void>;
   /** The session's data, unless it is missing or expired at `now`. */
@@ -271,26 +139,6 @@ export interface SessionsRepo {
   removeExpired(now: number): Promise<number>;
   /** Signs the user out everywhere; returns how many sessions ended. */
   removeForUser(userId: string): Promise<number>;
-}
-
-/** A segmented transcode's bookkeeping (issue 12): its plan and its parts' progress. */
-export interface SegmentRunsRepo {
-  /** Records the plan and one part row per planned part, none done. */
-  create(run: { fileId: string; generation: number; plan: SegmentedPlan; createdAt: number }): Promise<void>;
-  find(fileId: string, generation: number): Promise<{ plan: SegmentedPlan; createdAt: number } | undefined>;
-  setPartProgress(fileId: string, generation: number, part: number, progress: number): Promise<void>;
-  /** Progress (0..100) of each part, by part number. */
-  partProgress(fileId: string, generation: number): Promise<Map<number, number>>;
-  /**
-   * Marks the part done and counts it off, in the caller's transaction. 'last' for exactly one
-   * part of a run however they interleave (the count is one row, updated under its row lock);
-   * 'gone' when the part was already done or the run no longer exists.
-   */
-  finishPart(fileId: string, generation: number, part: number): Promise<'last' | 'more' | 'gone'>;
-  /** Raises a running file's progress, never lowers it (parts report in any order). */
-  raiseFileProgress(fileId: string, generation: number, progress: number): Promise<void>;
-  /** Forgets the file's runs: one generation, or all of them. */
-  remove(fileId: string, generation?: number): Promise<void>;
 }
 
 /**
