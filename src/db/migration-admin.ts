@@ -1,8 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-
-// Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyDb = Kysely<any>;
+import { sql, type Migration } from 'kysely';
+import type { AnyDb } from './migration-db.ts';
 
 /**
  * Administrators: a flag and a disabled mark on each user; a small table of instance-wide

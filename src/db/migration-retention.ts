@@ -1,8 +1,5 @@
-import type { Kysely, Migration } from 'kysely';
-
-// Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyDb = Kysely<any>;
+import type { Migration } from 'kysely';
+import type { AnyDb } from './migration-db.ts';
 
 /**
  * Retention: each user's own choice of days to keep files (null: the instance's RETENTION_DAYS),

@@ -1,8 +1,5 @@
-import type { Kysely, Migration } from 'kysely';
-
-// Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyDb = Kysely<any>;
+import type { Migration } from 'kysely';
+import type { AnyDb } from './migration-db.ts';
 
 /**
  * Segmented transcodes (issue 12): one `segment_runs` row per file generation split into parts,

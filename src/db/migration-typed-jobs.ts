@@ -1,9 +1,6 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Migration } from 'kysely';
 import { serialKey } from './serial.ts';
-
-// Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyDb = Kysely<any>;
+import type { AnyDb } from './migration-db.ts';
 
 /**
  * The embedded queue carries any job type: a name and a JSON payload instead of a file id and a

@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely';
 import { managedTokens } from './migration-managed-tokens.ts';
 import { typedJobs } from './migration-typed-jobs.ts';
 import { webhooks } from './migration-webhooks.ts';
@@ -13,15 +13,12 @@ import { quotas } from './migration-quotas.ts';
 import { trim } from './migration-trim.ts';
 import { segments } from './migration-segments.ts';
 import { serialKey } from './serial.ts';
+import type { AnyDb } from './migration-db.ts';
 
 /**
  * Migrations live in code (not files found at run time) so that they work the same under tsx,
  * after bundling, and on both SQLite and PostgreSQL: only Kysely's portable schema builder is used.
  */
-// Kysely<any> is the documented type for migrations: they must not depend on today's schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyDb = Kysely<any>;
-
 const initial: Migration = {
   async up(db: AnyDb) {
     await db.schema

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { DeliveryState, FileStatus, MailSendState, NotificationKind } from '../domain/records.ts';
+import type { DeliveryState, FileStatus, MailSendRecord, NotificationKind } from '../domain/records.ts';
 
 /** Times are epoch milliseconds: one representation that SQLite and PostgreSQL both store exactly. */
 export interface UsersTable {
@@ -274,19 +274,5 @@ export interface MailSettingsTable {
   updated_at: number;
 }
 
-export interface MailSendsTable {
-  /** One row per notification: the marker that it is mailed at most once. */
-  notification_id: string;
-  user_id: string;
-  /** The address as it was when the job ended. */
-  to_address: string;
-  /** Fixed when the job ended, so every attempt sends the same mail. */
-  subject: string;
-  body: string;
-  state: MailSendState;
-  attempts: number;
-  last_error: string | null;
-  sent_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
+/** One row per notification: the marker that it is mailed at most once; the row is the record as is. */
+export type MailSendsTable = MailSendRecord;
