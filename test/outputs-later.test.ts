@@ -9,6 +9,7 @@ import { Upload } from 'tus-js-client';
 import { fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileSettled, fileWhen } from './helpers/files.ts';
 
 const run = promisify(execFile);
 
@@ -47,12 +48,8 @@ describe('more outputs later, from the stored source', () => {
   });
 
   const get = async (id: string) => (await api.json<File>('GET', `/files/${id}`)).body;
-  const ended = (id: string) =>
-    waitFor(`file ${id} to end`, async () => {
-      const f = await get(id);
-      return ['completed', 'failed', 'canceled'].includes(f.status) ? f : undefined;
-    }, 300_000);
-  const running = (id: string) => waitFor(`file ${id} to run`, async () => ((await get(id)).status === 'running' ? true : undefined), 300_000);
+  const ended = (id: string) => fileSettled<File>(api, id, 300_000);
+  const running = (id: string) => fileWhen<File>(api, id, (f) => f.status === 'running', `file ${id} to run`, 300_000);
   const add = (id: string, presets: unknown, client = api) => client.json<File>('POST', `/files/${id}/outputs`, { presets });
   const notices = async (id: string) =>
     (await api.json<{ notifications: Notice[] }>('GET', '/notifications')).body.notifications.filter((n) => n.fileId === id);
@@ -220,11 +217,7 @@ describe('trim, applied to every output', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const ended = (id: string) =>
-    waitFor(`file ${id} to end`, async () => {
-      const f = (await api.json<File>('GET', `/files/${id}`)).body;
-      return ['completed', 'failed', 'canceled'].includes(f.status) ? f : undefined;
-    });
+  const ended = (id: string) => fileSettled<File>(api, id);
   async function samplesOf(id: string, preset: string, ext: string): Promise<number> {
     const res = await api.request('GET', `/files/${id}/outputs/${preset}`);
     assert.equal(res.status, 200);

@@ -13,3 +13,8 @@ export function fileWhen<F extends FileJson = FileJson>(client: ApiClient, id: s
 export function fileEnded<F extends FileJson = FileJson>(client: ApiClient, id: string, timeoutMs = 90_000): Promise<F> {
   return fileWhen<F>(client, id, (f) => f.status === 'completed' || f.status === 'failed', `file ${id} to finish`, timeoutMs);
 }
+
+/** Polls until the file's job has ended in any way, canceled included. */
+export function fileSettled<F extends FileJson = FileJson>(client: ApiClient, id: string, timeoutMs = 90_000): Promise<F> {
+  return fileWhen<F>(client, id, (f) => f.status === 'completed' || f.status === 'failed' || f.status === 'canceled', `file ${id} to end`, timeoutMs);
+}
