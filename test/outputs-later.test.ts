@@ -121,7 +121,9 @@ describe('more outputs later, from the stored source', () => {
     const newKey = await outputKey(up.body.id, 'flac-cd');
     assert.notEqual(newKey, flacKey, 'the FLAC was made again');
     assert.equal(await outputKey(up.body.id, 'wav-44k-16'), wavKey, 'the WAV was not');
-    assert.equal(await srv.app.deps.blobs.stat(flacKey ?? ''), undefined, 'the replaced FLAC\'s bytes are gone');
+    // The old bytes go just after the run's final commit, which is when the file reads completed.
+    const gone = await waitFor('the replaced FLAC\'s bytes to go', async () => ((await srv.app.deps.blobs.stat(flacKey ?? '')) === undefined ? true : undefined), 10_000).catch(() => false);
+    assert.equal(gone, true, 'the replaced FLAC\'s bytes are gone');
     assert.equal((await download(up.body.id, 'flac-cd')).length > 0, true);
     assert.equal((await notices(up.body.id)).length, 2);
   });
