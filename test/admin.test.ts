@@ -8,6 +8,7 @@ import { fixtures } from './helpers/audio.ts';
 import { listStoredBlobs, resumableBytesHeld } from './helpers/backends.ts';
 import { fileRecord } from './helpers/records.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileWhen } from './helpers/files.ts';
 import { tusUpload } from './helpers/tus.ts';
 
 const run = promisify(execFile);
@@ -216,7 +217,7 @@ describe('administrators', { concurrency: false }, () => {
     const erin = await ApiClient.signUp(srv.url, 'erin');
     const up = await erin.upload(await fixtures.wav(), { presets: 'flac-cd' });
     assert.equal(up.status, 201);
-    await waitFor('the transcode', async () => ((await fileOf(erin, up.body.id)).status === 'completed' ? true : undefined));
+    await fileWhen(erin, up.body.id, (f) => f.status === 'completed', 'the transcode');
     assert.equal((await erin.json('POST', '/webhooks', { url: 'http://127.0.0.1:9/hook' })).status, 201);
     assert.equal((await erin.json('POST', '/presets', { label: 'Mine', codec: 'flac' })).status, 201);
     const partial = await tusUpload(srv.url, await readFile(await fixtures.longWav()), { headers: { authorization: `Bearer ${erin.token}` }, metadata: { filename: 'long.wav' }, abortAt: 0.2 });
@@ -277,7 +278,7 @@ describe('administrators', { concurrency: false }, () => {
 
     const resumed = await admin.json<{ paused: boolean }>('POST', '/admin/queue/resume');
     assert.equal(resumed.body.paused, false);
-    await waitFor('the kept job to run after resume', async () => ((await fileOf(fay, kept.body.id)).status === 'completed' ? true : undefined));
+    await fileWhen(fay, kept.body.id, (f) => f.status === 'completed', 'the kept job to run after resume');
     assert.equal((await fileOf(fay, dropped.body.id)).status, 'canceled');
   });
 

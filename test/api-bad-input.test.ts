@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listStoredBlobs } from './helpers/backends.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient } from './helpers/clients.ts';
 import { fixtures } from './helpers/audio.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileWhen } from './helpers/files.ts';
 
 /** Everything a refused upload could leave behind: stored objects, temp files, rows. */
 async function leftovers(srv: TestServer): Promise<{ objects: string[]; files: number }> {
@@ -28,10 +29,7 @@ async function expectRefused(srv: TestServer, api: ApiClient, file: string, mess
     return;
   }
   assert.equal(res.status, 201);
-  const failed = await waitFor('the job to fail', async () => {
-    const f = (await api.json<FileJson>('GET', `/files/${res.body.id}`)).body;
-    return f.status === 'failed' ? f : undefined;
-  });
+  const failed = await fileWhen(api, res.body.id, (f) => f.status === 'failed', 'the job to fail');
   assert.match(failed.error ?? '', message);
   assert.deepEqual(failed.outputs, []);
   assert.equal((await api.json('DELETE', `/files/${res.body.id}`)).status, 204);

@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { fixtures } from './helpers/audio.ts';
 import { launchBrowser, screenshot } from './helpers/browser.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { ApiClient } from './helpers/clients.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileWhen } from './helpers/files.ts';
 
 interface Shown { title: string; body?: string; tag?: string }
 type Spied = Window & { __shown: Shown[]; __asked: number; __hidden: boolean };
@@ -68,10 +69,7 @@ describe('browser notifications when a job ends in a background tab', () => {
 
   const finish = async () => {
     const up = await api.upload(await fixtures.wav(), { name: 'Late night mix.wav', presets: 'flac-cd' });
-    await waitFor('the job to end', async () => {
-      const f = await api.json<FileJson>('GET', `/files/${up.body.id}`);
-      return f.body.status === 'completed' ? f.body : undefined;
-    });
+    await fileWhen(api, up.body.id, (f) => f.status === 'completed', 'the job to end');
     return up.body.id;
   };
 

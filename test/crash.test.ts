@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freshBackendEnv, listStoredBlobs } from './helpers/backends.ts';
-import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient } from './helpers/clients.ts';
 import { ffprobe, fixtures } from './helpers/audio.ts';
 import { waitFor } from './helpers/server.ts';
-import { fileEnded } from './helpers/files.ts';
+import { fileEnded, fileWhen } from './helpers/files.ts';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -50,10 +50,7 @@ describe('durability', () => {
     const api = await ApiClient.signUp(base, 'kim');
     const up = await api.upload(await fixtures.long(), { name: 'Crash test' });
     assert.equal(up.status, 201);
-    await waitFor('progress', async () => {
-      const f = (await api.json<FileJson>('GET', `/files/${up.body.id}`)).body;
-      return f.status === 'running' && f.progress >= 5 ? true : undefined;
-    }, 60_000);
+    await fileWhen(api, up.body.id, (f) => f.status === 'running' && f.progress >= 5, 'progress', 60_000);
 
     first.kill('SIGKILL');
     await exited(first);

@@ -5,6 +5,7 @@ import { fixtures } from './helpers/audio.ts';
 import { backend, resumableBytesHeld } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileEnded, fileWhen } from './helpers/files.ts';
 import { bytesHeldFor } from './helpers/stored-bytes.ts';
 import { tusUpload } from './helpers/tus.ts';
 
@@ -23,11 +24,7 @@ describe(`deleting a file frees its bytes (${backend.name})`, () => {
   after(() => srv.close());
 
   const held = (id: string) => bytesHeldFor(srv.env, srv.dataDir, id);
-  const finished = (id: string) =>
-    waitFor(`file ${id}`, async () => {
-      const { body } = await api.json<FileJson>('GET', `/files/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    });
+  const finished = (id: string) => fileEnded(api, id);
   const deleteAndCheck = async (f: FileJson) => {
     const before = await held(f.id);
     const outputs = f.outputs.reduce((sum, o) => sum + o.size, 0);
@@ -61,7 +58,7 @@ describe(`deleting a file frees its bytes (${backend.name})`, () => {
   it('frees a file deleted while its job runs: scratch space and outputs the job was writing', async () => {
     const up = await api.upload(await fixtures.longWav(), { presets: 'aac-256k,opus-96k,flac-cd' });
     assert.equal(up.status, 201);
-    await waitFor('the job to run', async () => ((await api.json<FileJson>('GET', `/files/${up.body.id}`)).body.status === 'running' ? true : undefined));
+    await fileWhen(api, up.body.id, (f) => f.status === 'running', 'the job to run');
     // The job's scratch copy and partial outputs live under DATA_DIR/tmp while it runs.
     await waitFor('scratch in use', async () => ((await held(up.body.id)).places.some((p) => p.includes('/tmp/')) ? true : undefined));
     assert.equal((await api.request('DELETE', `/files/${up.body.id}`)).status, 204);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
+import { ApiClient, PageClient } from './helpers/clients.ts';
 import { fixtures } from './helpers/audio.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileWhen } from './helpers/files.ts';
 
 interface SseEvent {
   id: string;
@@ -108,7 +109,7 @@ describe('live events (SSE)', () => {
 
     // While nobody listens, a job runs to completion.
     const up = await alice.upload(await fixtures.wav(), { presets: 'mp3-128k' });
-    await waitFor('completion', async () => ((await alice.json<FileJson>('GET', `/files/${up.body.id}`)).body.status === 'completed' ? true : undefined));
+    await fileWhen(alice, up.body.id, (f) => f.status === 'completed', 'completion');
 
     const resumed = new EventStream(srv.url, alice.token, lastSeen);
     await resumed.opened;

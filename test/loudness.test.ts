@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,8 +18,9 @@ import { freshBackendEnv } from './helpers/backends.ts';
 import { ffprobe } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { checkOutput, loudnessFixtures, loudnessPresets, meterFile } from './helpers/loudness.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
-import { fileEnded } from './helpers/files.ts';
+import { waitFor, type TestServer } from './helpers/server.ts';
+import { fileEnded, saveOutput } from './helpers/files.ts';
+import { startServerWithUser } from './helpers/server-with-user.ts';
 
 interface Measurement { integratedLufs: number | null; truePeakDbtp: number | null; rangeLu: number }
 type LoudFile = FileJson & {
@@ -31,23 +32,16 @@ describe('loudness normalization through the service', () => {
   let srv: TestServer;
   let api: ApiClient;
   let dir = '';
+  let close: () => Promise<void>;
 
   before(async () => {
-    srv = await startServer();
-    api = await ApiClient.signUp(srv.url, 'loudness');
-    dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-loudness-api-'));
+    ({ srv, api, dir, close } = await startServerWithUser('loudness'));
   });
-  after(async () => {
-    await srv.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => close());
 
   /** Downloads an output and measures it with the independent meter. */
   async function meterOutput(file: LoudFile, preset: string) {
-    const res = await api.request('GET', `/files/${file.id}/outputs/${preset}`);
-    assert.equal(res.status, 200);
-    const out = path.join(dir, `${file.id}-${preset}`);
-    await writeFile(out, Buffer.from(await res.arrayBuffer()));
+    const out = await saveOutput(api, file.id, preset, path.join(dir, `${file.id}-${preset}`));
     return { path: out, ...(await meterFile(out)) };
   }
 

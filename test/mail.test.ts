@@ -7,6 +7,7 @@ import { sendJobEndMail } from '../src/domain/job-end-mail.ts';
 import { fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileSettled } from './helpers/files.ts';
 import { startSmtpSink } from './helpers/smtp-sink.ts';
 import { limitFixtures } from './unit/limit-fixtures.ts';
 
@@ -15,11 +16,7 @@ interface Notification { id: string; kind: string; fileId: string | null }
 
 const PUBLIC_URL = 'http://reprise.test.example:8080';
 
-const done = (api: ApiClient, id: string) =>
-  waitFor(`file ${id} to end`, async () => {
-    const f = await api.json<FileJson>('GET', `/files/${id}`);
-    return ['completed', 'failed', 'canceled'].includes(f.body.status) ? f.body : undefined;
-  });
+const done = (api: ApiClient, id: string) => fileSettled(api, id);
 
 /** The notification the file's end made (its id names the mail). */
 async function notificationOf(api: ApiClient, fileId: string): Promise<Notification> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import { flacPcm, mediainfo, tool, toolBytes, wavData } from './helpers/fidelity
 import { readLameHeader } from './helpers/lame-header.ts';
 import { lastGranule, opusPreSkip } from './helpers/ogg-pages.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { fileEnded } from './helpers/files.ts';
+import { fileEnded, saveOutput } from './helpers/files.ts';
 
 const run = promisify(execFile);
 const media = createFfmpegMedia({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', stallTimeoutMs: 60_000 });
@@ -192,13 +192,7 @@ describe('fidelity through the service (the job probes again what a stored row d
     assert.equal(up.status, 201, JSON.stringify(up.body));
     return fileEnded(api, up.body.id);
   };
-  const download = async (file: FileJson, preset: string, name: string) => {
-    const res = await fetch(`${srv.url}/api/v1/files/${file.id}/outputs/${preset}`, { headers: { authorization: `Bearer ${api.token}` } });
-    assert.equal(res.status, 200);
-    const out = path.join(srv.dataDir, name);
-    await writeFile(out, Buffer.from(await res.arrayBuffer()));
-    return out;
-  };
+  const download = (file: FileJson, preset: string, name: string) => saveOutput(api, file.id, preset, path.join(srv.dataDir, name));
 
   it('keeps 24-bit 96 kHz in ALAC, and carries cover art into Opus and Vorbis', async () => {
     const hires = await transcode(await fixtures.hiRes(), ['alac']);

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,8 @@ import fc from 'fast-check';
 import { fixtures } from './helpers/audio.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { halfMade } from './helpers/fuzz-leftovers.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { waitFor, type TestServer } from './helpers/server.ts';
+import { startServerWithUser } from './helpers/server-with-user.ts';
 
 const run = promisify(execFile);
 const SEED = Number(process.env.MEDIA_FUZZ_SEED ?? 20_261_203);
@@ -128,20 +129,16 @@ async function jobsSettle(srv: TestServer): Promise<void> {
 describe(`the media path, fuzzed (seed ${SEED}, ${CASES} cases)`, () => {
   let srv: TestServer;
   let api: ApiClient;
-  let dir = '';
   let inputs: Buffer[] = [];
+  let close: (() => Promise<void>) | undefined;
 
   before(async () => {
     // Limits low enough that a mutated header claiming hours is refused quickly, not transcoded.
-    srv = await startServer({ MAX_INPUT_SECONDS: '60', MAX_UPLOAD_BYTES: String(4 * 1024 * 1024) });
-    api = await ApiClient.signUp(srv.url, 'fuzzer');
-    dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-media-fuzz-'));
-    inputs = await sources(dir);
+    const started = await startServerWithUser('fuzzer', { MAX_INPUT_SECONDS: '60', MAX_UPLOAD_BYTES: String(4 * 1024 * 1024) });
+    ({ srv, api, close } = started);
+    inputs = await sources(started.dir);
   });
-  after(async () => {
-    await srv?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => close?.());
 
   it('answers 201 or a 4xx with a reason, ends every job with a reason, and leaves nothing half-made', async (t) => {
     const cases = fc.sample(caseArb, { seed: SEED, numRuns: CASES });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,8 @@ import { Upload } from 'tus-js-client';
 import { fixtures } from './helpers/audio.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileSettled, fileWhen, saveOutput } from './helpers/files.ts';
+import { startServerWithUser } from './helpers/server-with-user.ts';
 
 const run = promisify(execFile);
 
@@ -27,12 +29,11 @@ describe('more outputs later, from the stored source', () => {
   let other: ApiClient;
   let dir = '';
   let longInput = '';
+  let close: () => Promise<void>;
 
   before(async () => {
-    srv = await startServer({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '3600' });
-    api = await ApiClient.signUp(srv.url, 'later');
+    ({ srv, api, dir, close } = await startServerWithUser('later', { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '3600' }));
     other = await ApiClient.signUp(srv.url, 'stranger');
-    dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-outputs-later-'));
     // Seven minutes of stereo noise (AAC takes seconds to encode it), as a 5 MB MP3 rather than
     // the 44 MB FLAC fixture: the upload is not what these tests are about.
     longInput = path.join(dir, 'long.mp3');
@@ -41,18 +42,11 @@ describe('more outputs later, from the stored source', () => {
     const hook = await api.json('POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['file.completed', 'file.failed', 'file.canceled'] });
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
   });
-  after(async () => {
-    await srv.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => close());
 
   const get = async (id: string) => (await api.json<File>('GET', `/files/${id}`)).body;
-  const ended = (id: string) =>
-    waitFor(`file ${id} to end`, async () => {
-      const f = await get(id);
-      return ['completed', 'failed', 'canceled'].includes(f.status) ? f : undefined;
-    }, 300_000);
-  const running = (id: string) => waitFor(`file ${id} to run`, async () => ((await get(id)).status === 'running' ? true : undefined), 300_000);
+  const ended = (id: string) => fileSettled<File>(api, id, 300_000);
+  const running = (id: string) => fileWhen<File>(api, id, (f) => f.status === 'running', `file ${id} to run`, 300_000);
   const add = (id: string, presets: unknown, client = api) => client.json<File>('POST', `/files/${id}/outputs`, { presets });
   const notices = async (id: string) =>
     (await api.json<{ notifications: Notice[] }>('GET', '/notifications')).body.notifications.filter((n) => n.fileId === id);
@@ -124,7 +118,9 @@ describe('more outputs later, from the stored source', () => {
     const newKey = await outputKey(up.body.id, 'flac-cd');
     assert.notEqual(newKey, flacKey, 'the FLAC was made again');
     assert.equal(await outputKey(up.body.id, 'wav-44k-16'), wavKey, 'the WAV was not');
-    assert.equal(await srv.app.deps.blobs.stat(flacKey ?? ''), undefined, 'the replaced FLAC\'s bytes are gone');
+    // The old bytes go just after the run's final commit, which is when the file reads completed.
+    const gone = await waitFor('the replaced FLAC\'s bytes to go', async () => ((await srv.app.deps.blobs.stat(flacKey ?? '')) === undefined ? true : undefined), 10_000).catch(() => false);
+    assert.equal(gone, true, 'the replaced FLAC\'s bytes are gone');
     assert.equal((await download(up.body.id, 'flac-cd')).length > 0, true);
     assert.equal((await notices(up.body.id)).length, 2);
   });
@@ -209,28 +205,16 @@ describe('trim, applied to every output', () => {
   let srv: TestServer;
   let api: ApiClient;
   let dir = '';
+  let close: () => Promise<void>;
 
   before(async () => {
-    srv = await startServer();
-    api = await ApiClient.signUp(srv.url, 'trimmer');
-    dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-trim-'));
+    ({ srv, api, dir, close } = await startServerWithUser('trimmer'));
   });
-  after(async () => {
-    await srv.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => close());
 
-  const ended = (id: string) =>
-    waitFor(`file ${id} to end`, async () => {
-      const f = (await api.json<File>('GET', `/files/${id}`)).body;
-      return ['completed', 'failed', 'canceled'].includes(f.status) ? f : undefined;
-    });
+  const ended = (id: string) => fileSettled<File>(api, id);
   async function samplesOf(id: string, preset: string, ext: string): Promise<number> {
-    const res = await api.request('GET', `/files/${id}/outputs/${preset}`);
-    assert.equal(res.status, 200);
-    const out = path.join(dir, `${id}-${preset}.${ext}`);
-    await writeFile(out, Buffer.from(await res.arrayBuffer()));
-    return decodedSamples(out);
+    return decodedSamples(await saveOutput(api, id, preset, path.join(dir, `${id}-${preset}.${ext}`)));
   }
 
   it('cuts every lossless output sample-exactly, and later outputs reuse the trim', async () => {

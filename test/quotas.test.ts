@@ -7,14 +7,9 @@ import { setOverrides } from '../src/domain/quotas.ts';
 import { fixtures } from './helpers/audio.ts';
 import { listStoredBlobs, resumableBytesHeld } from './helpers/backends.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
-import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { fileSettled } from './helpers/files.ts';
 
-/** The file once its job has ended, however it ended. */
-const fileEnded = (api: ApiClient, id: string) =>
-  waitFor(`file ${id} to end`, async () => {
-    const { body } = await api.json<FileJson>('GET', `/files/${id}`);
-    return ['completed', 'failed', 'canceled'].includes(body.status) ? body : undefined;
-  });
 
 const run = promisify(execFile);
 
@@ -65,7 +60,7 @@ describe('quotas', () => {
     assert.deepEqual(empty.storage, { usedBytes: 0, reservedBytes: 0, quotaBytes: DEFAULT_QUOTA });
     const created = await uploadBytes(api, source, 'flac-cd,mp3-128k');
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const file = await fileEnded(api, created.body.id);
+    const file = await fileSettled(api, created.body.id);
     assert.equal(file.status, 'completed');
     const outputs = file.outputs.reduce((sum, o) => sum + o.size, 0);
     assert.ok(outputs > 0);
@@ -83,7 +78,7 @@ describe('quotas', () => {
     await setOverrides(srv.app.deps, await userIdOf('filler'), { quotaBytes: source.length + 4096 });
     const first = await uploadBytes(api, source, 'wav-44k-16');
     assert.equal(first.status, 201, JSON.stringify(first.body));
-    assert.equal((await fileEnded(api, first.body.id)).status, 'completed');
+    assert.equal((await fileSettled(api, first.body.id)).status, 'completed');
     const used = (await usage(api)).storage.usedBytes;
     assert.ok(used > source.length + 4096, 'over quota after its outputs');
 
@@ -219,7 +214,7 @@ describe('quotas', () => {
     await setOverrides(srv.app.deps, await userIdOf('brief'), { maxInputSeconds: 2 });
     const res = await uploadBytes(api, source, 'flac-cd');
     // Local storage probes at upload (422); remote storage probes in the job, which then fails.
-    if (res.status === 201) assert.match((await fileEnded(api, res.body.id)).error ?? '', /long/);
+    if (res.status === 201) assert.match((await fileSettled(api, res.body.id)).error ?? '', /long/);
     else assert.deepEqual([res.status, res.body.code], [422, 'input_too_long']);
   });
 

@@ -5,6 +5,7 @@ import { fixtures } from './helpers/audio.ts';
 import { backend } from './helpers/backends.ts';
 import { ApiClient, PageClient, type FileJson } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { fileEnded, fileWhen } from './helpers/files.ts';
 import { bytesHeldFor } from './helpers/stored-bytes.ts';
 
 const DAY = 86_400_000;
@@ -42,10 +43,7 @@ describe(`retention (${backend.name})`, () => {
   const uploaded = async (client: ApiClient, presets = 'flac-cd,mp3-128k', input?: string) => {
     const up = await client.upload(input ?? (await fixtures.wav()), { presets });
     assert.equal(up.status, 201, JSON.stringify(up.body));
-    const done = await waitFor(`file ${up.body.id}`, async () => {
-      const { body } = await getFile(client, up.body.id);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    });
+    const done = await fileEnded<WithExpiry>(client, up.body.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     return done;
   };
@@ -191,15 +189,12 @@ describe(`retention (${backend.name})`, () => {
     const up = await ana.upload(await fixtures.longWav(), { presets: 'aac-256k,opus-96k,mp3-v0' });
     assert.equal(up.status, 201);
     const created = Date.parse(up.body.createdAt);
-    await waitFor('the job to run', async () => ((await getFile(ana, up.body.id)).body.status === 'running' ? true : undefined));
+    await fileWhen(ana, up.body.id, (f) => f.status === 'running', 'the job to run');
     const dayBefore = created + 29 * DAY + HOUR;
     assert.ok((await sweep(dayBefore)).notified.includes(up.body.id), 'the notice does not wait for the job');
     const due = await sweep(dayBefore + DAY);
     assert.ok(due.postponed.includes(up.body.id), JSON.stringify(due));
-    const done = await waitFor('the job to end', async () => {
-      const { body } = await getFile(ana, up.body.id);
-      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-    }, 180_000);
+    const done = await fileEnded<WithExpiry>(ana, up.body.id, 180_000);
     assert.equal(done.status, 'completed', done.error ?? '');
     await expectHeld(done);
     assert.ok((await sweep(dayBefore + DAY + HOUR)).deleted.includes(up.body.id));

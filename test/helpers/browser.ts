@@ -29,3 +29,12 @@ export async function markPage(page: Page): Promise<void> {
 export async function stillSamePage(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload === true);
 }
+
+/** Creates an account through the sign-up page; the browser lands signed in on the files page. */
+export async function signUpInBrowser(page: Page, base: string, username: string): Promise<void> {
+  await page.goto(`${base}/signup`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${base}/files`);
+}

@@ -110,17 +110,17 @@
       const started = performance.now();
       const presets = [...uploadForm.querySelectorAll('input[name="presets"]:checked')].map((i) => i.value).join(',');
       const name = uploadForm.querySelector('input[name="name"]').value.trim();
-      // The loudness option travels as metadata under the same names as the form's fields.
-      const loudness = {};
-      for (const field of ['loudness', 'loudnessI', 'loudnessTP', 'loudnessLRA']) {
+      // The loudness option and the trim travel as metadata under the same names as the form's fields.
+      const options = {};
+      for (const field of ['loudness', 'loudnessI', 'loudnessTP', 'loudnessLRA', 'start', 'end']) {
         const input = uploadForm.querySelector(`[name="${field}"]`);
-        if (input && !input.disabled && input.value.trim() !== '') loudness[field] = input.value.trim();
+        if (input && !input.disabled && input.value.trim() !== '') options[field] = input.value.trim();
       }
       const upload = new window.tus.Upload(file, {
         endpoint: '/api/v1/uploads',
         retryDelays: [0, 1000, 3000, 5000, 10000],
         headers: { 'x-csrf-token': csrf },
-        metadata: { filename: file.name, ...(name ? { name } : {}), ...(presets ? { presets } : {}), ...loudness },
+        metadata: { filename: file.name, ...(name ? { name } : {}), ...(presets ? { presets } : {}), ...options },
         removeFingerprintOnSuccess: true,
         onProgress: (loaded, total) => showProgress(loaded, total, started),
         onSuccess: ({ lastResponse }) => location.assign(`/files/${encodeURIComponent(lastResponse.getHeader('Reprise-File-Id'))}`),
