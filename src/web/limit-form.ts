@@ -30,13 +30,13 @@ export const limitFields: readonly LimitField[] = [
 const sizeUnits: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 const timeUnits: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 };
 
+// Said when a value cannot be read, after the field's name.
 const hints: Record<Kind, string> = {
   size: 'a size such as 5 GB, 500 MB or 1.5 TB (a number alone is MB)',
   count: 'a whole number of at least 1',
   seconds: 'a length such as 1:30:00, 90 min, 4 h or a number of seconds',
 };
 
-export const limitHint = (field: LimitField): string => hints[field.kind];
 
 function parseSize(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(?:([bkmgt])(?:i?b)?)?$/i.exec(raw);

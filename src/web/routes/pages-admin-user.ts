@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { userView } from '../../domain/admin-users.ts';
 import { clearOverrides, effectiveLimits, setOverrides, usageOf } from '../../domain/quotas.ts';
-import { limitFields, limitHint, limitInForce, limitText, readLimitForm, type LimitKey } from '../limit-form.ts';
+import { limitFields, limitInForce, limitText, readLimitForm, type LimitKey } from '../limit-form.ts';
 import { renderPage } from '../render.ts';
 import { usagePageContext } from '../usage-view.ts';
 
@@ -30,7 +30,6 @@ export function adminUserPages(app: WebContext) {
           overridden: usage.overrides[field.key] !== null,
           inForce: limitInForce(field, usage.limits),
           fallback: limitInForce(field, defaults),
-          hint: limitHint(field),
           error: errors[field.key],
         };
       });
