@@ -250,8 +250,8 @@ describe('quotas', () => {
     assert.equal(sent.status, 303);
     await setOverrides(srv.app.deps, userId, { filesPerDay: 1 });
     const files = await page.get('/files');
-    assert.match(files.html, /usage-item usage-warn">\s*<span class="usage-label">Files today/);
-    assert.match(files.html, /Limit reached/);
+    assert.match(files.html, /usage-item usage-warn usage-full" data-usage-bar="filesToday"/);
+    assert.match(files.html, /uploads are used up: more are refused until 00:00 UTC/);
     const settings = await page.get('/settings');
     assert.match(settings.html, /<h1>Usage<\/h1>/);
     assert.match(settings.html, /1 of 1/);

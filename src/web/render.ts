@@ -4,7 +4,7 @@ import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { listNotifications } from '../domain/notifications.ts';
 import type { Deps } from '../domain/ports.ts';
-import { formatBytes, formatDateTime, formatDuration } from '../format.ts';
+import { formatBytes, formatClock, formatDateTime, formatDuration } from '../format.ts';
 
 const views = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
 // autoEscape is Eta's default; stated here because every template relies on it.
@@ -15,7 +15,7 @@ export interface PageContext {
   [key: string]: unknown;
 }
 
-const helpers = { formatBytes, formatDuration, formatDateTime };
+const helpers = { formatBytes, formatClock, formatDuration, formatDateTime };
 
 const formsForVisitors = new Set(['login', 'signup']);
 

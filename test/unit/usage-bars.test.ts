@@ -12,10 +12,23 @@ const usage = (usedBytes: number, quotaBytes: number | null): Usage => ({
 });
 
 describe('usage bars', () => {
-  it('warns from 90 % and says when the limit is reached', () => {
-    assert.deepEqual(usageBars(usage(89, 100)).map((b) => [b.percent, b.warn, b.full])[0], [89, false, false]);
-    assert.deepEqual(usageBars(usage(90, 100)).map((b) => [b.percent, b.warn, b.full])[0], [90, true, false]);
+  it('warns from 80 % and says when the limit is reached', () => {
+    assert.deepEqual(usageBars(usage(79, 100)).map((b) => [b.percent, b.warn, b.full])[0], [79, false, false]);
+    assert.deepEqual(usageBars(usage(80, 100)).map((b) => [b.percent, b.warn, b.full])[0], [80, true, false]);
     assert.deepEqual(usageBars(usage(130, 100)).map((b) => [b.percent, b.warn, b.full])[0], [100, true, true]);
+  });
+
+  it('rounds down, so a bar shows 100 % only at the limit', () => {
+    assert.deepEqual(usageBars(usage(999, 1000)).map((b) => [b.percent, b.full])[0], [99, false]);
+    assert.deepEqual(usageBars(usage(7999, 10000)).map((b) => [b.percent, b.warn])[0], [79, false]);
+  });
+
+  it('says what is refused at each limit', () => {
+    const [storage, today, waiting] = usageBars(usage(100, 100));
+    assert.match(storage?.alerts.full ?? '', /uploads are refused until files are deleted/);
+    assert.match(today?.alerts.full ?? '', /until 00:00 UTC/);
+    assert.match(waiting?.alerts.full ?? '', /until one finishes/);
+    assert.match(storage?.alerts.warn ?? '', /Over 80% used/);
   });
 
   it('draws no bar without a limit', () => {

@@ -5,6 +5,7 @@ import { deleteUser, disableUser, enableUser, listUsers, type Actor } from '../.
 import { AppError } from '../../errors.ts';
 import { requirePageAdmin } from '../auth.ts';
 import { renderPage } from '../render.ts';
+import { adminUserPages } from './pages-admin-user.ts';
 
 type IdParams = { Params: { id: string } };
 
@@ -47,5 +48,7 @@ export function adminPages(app: WebContext) {
     server.post<IdParams>('/admin/jobs/:id/cancel', csrf, act(async (r) => `Canceled ${(await cancelAnyJob(deps, actorOf(r), r.params.id)).name}.`));
     server.post<IdParams>('/admin/queue/pause', csrf, act(async (r) => (await pauseQueue(deps, actorOf(r)), 'Claiming is paused on every worker: running jobs finish, queued ones wait.')));
     server.post<IdParams>('/admin/queue/resume', csrf, act(async (r) => (await resumeQueue(deps, queueAdmin, actorOf(r)), 'Claiming resumed.')));
+    // One account's page and its limits form; a child plugin, so the 404 hook above covers it.
+    await server.register(adminUserPages(app));
   };
 }
