@@ -133,7 +133,10 @@ export class WorkerProc {
       return;
     }
     if (!isRecord(parsed)) return;
-    const line: LogLine = { at, msg: String(parsed.msg ?? ''), fileId: typeof parsed.fileId === 'string' ? parsed.fileId : undefined, fields: parsed };
+    // Job lines carry the file in their payload; other lines name it at the top.
+    const payload = isRecord(parsed.payload) ? parsed.payload : {};
+    const fileId = typeof parsed.fileId === 'string' ? parsed.fileId : typeof payload.fileId === 'string' ? payload.fileId : undefined;
+    const line: LogLine = { at, msg: String(parsed.msg ?? ''), fileId, fields: parsed };
     this.lines.push(line);
     for (const listener of [...this.listeners]) listener(line);
   }
