@@ -139,8 +139,10 @@ describe('scale-out: a SIGKILLed worker process', { concurrency: false }, () => 
     await rm(scratch, { recursive: true, force: true });
   });
 
-  /** Two one-slot workers sharing the server's database and storage. */
+  /** Two one-slot workers sharing the server's database and storage, instead of any started before. */
   const twoWorkers = async (tag: string, segmentMinSeconds: number): Promise<[WorkerProcess, WorkerProcess]> => {
+    // An earlier test's worker, with another SEGMENT_MIN_SECONDS, must not take this test's job.
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
     const env = { ...server.env, SEGMENT_MIN_SECONDS: String(segmentMinSeconds) };
     const pair = await Promise.all([WorkerProcess.start(`${tag}-1`, env), WorkerProcess.start(`${tag}-2`, env)]);
     workers.push(...pair);
