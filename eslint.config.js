@@ -21,5 +21,5 @@ export default tseslint.config(
   },
   // node:test's describe() and it() return promises the runner itself awaits.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
-  { files: ['bin/**/*.js', '*.js'], languageOptions: { globals: globals.node } },
+  { files: ['bin/**/*.js', '*.js', 'src/**/*.mjs'], languageOptions: { globals: globals.node } },
 );

@@ -37,9 +37,11 @@ export async function recoveryScenario(backends: Backends, log: Log): Promise<Re
     const token = await signUpAndLogIn(web.port);
     const watch = await watchCompletions(web.port, token);
     try {
-      const workers = [await cluster.startWorker('worker 1', 1), await cluster.startWorker('worker 2', 1)];
+      // One pass (no segments): the scenario is about one job that only the dead worker had.
+      const onePass = { SEGMENT_MIN_SECONDS: '0' };
+      const workers = [await cluster.startWorker('worker 1', 1, 60_000, onePass), await cluster.startWorker('worker 2', 1, 60_000, onePass)];
       const { id } = await uploadWith(web.port, token, await diskFile(input, 'audio/wav'), { presets: PRESET, name: 'Survivor' }, 120_000);
-      const startedFor = (l: LogLine) => l.msg === 'job started' && l.fileId === id;
+      const startedFor = (l: LogLine) => l.msg === 'job started' && l.fields.job === 'transcode' && l.fileId === id;
       const { worker: victim } = await firstLine(workers, startedFor, '"job started"', 60_000);
       const survivor = workers.find((w) => w !== victim);
       if (!survivor) throw new Error('no surviving worker');

@@ -133,7 +133,10 @@ export class WorkerProc {
       return;
     }
     if (!isRecord(parsed)) return;
-    const line: LogLine = { at, msg: String(parsed.msg ?? ''), fileId: typeof parsed.fileId === 'string' ? parsed.fileId : undefined, fields: parsed };
+    // Job lines carry the file in their payload; other lines name it at the top.
+    const payload = isRecord(parsed.payload) ? parsed.payload : {};
+    const fileId = typeof parsed.fileId === 'string' ? parsed.fileId : typeof payload.fileId === 'string' ? payload.fileId : undefined;
+    const line: LogLine = { at, msg: String(parsed.msg ?? ''), fileId, fields: parsed };
     this.lines.push(line);
     for (const listener of [...this.listeners]) listener(line);
   }
@@ -161,17 +164,18 @@ export function failureOf(workers: readonly WorkerProc[], ids: ReadonlySet<strin
 /** The first line matching `pred` on any of the workers, and which worker logged it. */
 export function firstLine(workers: readonly WorkerProc[], pred: (l: LogLine) => boolean, what: string, timeoutMs: number): Promise<{ worker: WorkerProc; line: LogLine }> {
   return new Promise((resolve, reject) => {
+    for (const worker of workers) {
+      const seen = worker.lines.find(pred);
+      if (seen) return resolve({ worker, line: seen });
+    }
+    // Listeners only once no worker has logged it yet: one left behind would fire on a later line.
     const offs: (() => void)[] = [];
     const finish = (settle: () => void) => {
       clearTimeout(timer);
       offs.forEach((off) => off());
       settle();
     };
-    for (const worker of workers) {
-      const seen = worker.lines.find(pred);
-      if (seen) return resolve({ worker, line: seen });
-      offs.push(worker.onLine((line) => pred(line) && finish(() => resolve({ worker, line }))));
-    }
     const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} within ${timeoutMs / 1000} s`))), timeoutMs);
+    for (const worker of workers) offs.push(worker.onLine((line) => pred(line) && finish(() => resolve({ worker, line }))));
   });
 }

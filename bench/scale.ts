@@ -151,9 +151,9 @@ export class Cluster {
     return web;
   }
 
-  /** A worker process (`worker`, LOG_LEVEL=info), waited for until its pool has started. */
-  async startWorker(name: string, slots: number, timeoutMs = 60_000): Promise<WorkerProc> {
-    const env = { ...this.baseEnv(name.replace(/\W+/g, '-'), 0, slots), LOG_LEVEL: 'info' };
+  /** A worker process (`worker`, LOG_LEVEL=info, plus `extraEnv`), waited for until its pool has started. */
+  async startWorker(name: string, slots: number, timeoutMs = 60_000, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
+    const env = { ...this.baseEnv(name.replace(/\W+/g, '-'), 0, slots), LOG_LEVEL: 'info', ...extraEnv };
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const worker = new WorkerProc(name, proc);
     this.workers.push(worker);

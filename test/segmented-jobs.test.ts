@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -233,6 +233,77 @@ describe(`segmented transcodes through the service (${backend.name})`, () => {
     assert.equal(medians.length, 6);
     const spread = Math.max(...medians) - Math.min(...medians);
     assert.ok(Math.max(...medians) < -20 && spread < 3, `median error per segment ${medians.map((m) => m.toFixed(1)).join(', ')} dB: one gain throughout`);
+  });
+
+  /** Downloads an output of a file into the test's folder. */
+  const download = async (id: string, presetId: string, name: string) => {
+    const res = await api.request('GET', `/files/${id}/outputs/${presetId}`);
+    assert.equal(res.status, 200);
+    const local = path.join(dir, name);
+    await writeFile(local, Buffer.from(await res.arrayBuffer()));
+    return local;
+  };
+
+  /** The joined output against a one-pass reference: the same samples, and no seam louder than the usual noise. */
+  async function assertLikeOnePass(joinedPath: string, referencePath: string, presetId: string, source: ProbeResult): Promise<void> {
+    const [got, reference] = await Promise.all([pcm(joinedPath), pcm(referencePath)]);
+    assert.equal(got.length, reference.length, `${presetId}: sample count as one pass`);
+    const window = RATE / 100;
+    const errors = windowErrors(got, reference, 2, window);
+    const near = new Set(seamsOf(presetId, source).flatMap((seam) => windowsNear(seam, window * 5, window, errors.db.length)));
+    assert.ok(near.size > 0, 'there are seams');
+    const worstSeam = Math.max(...[...near].map((i) => errors.db[i]!));
+    const usual = percentile(errors.db.filter((_, i) => !near.has(i)), 0.99);
+    assert.ok(worstSeam <= usual + SEAM_MARGIN_DB, `${presetId}: worst seam window ${worstSeam.toFixed(1)} dB vs usual ${usual.toFixed(1)} dB`);
+  }
+
+  const limits = { maxInputSeconds: 3600, maxOutputBytes: 2 ** 32 };
+
+  it('a later run of some outputs is split too: only its presets, the other outputs untouched, one notification per run', async () => {
+    // FLAC alone is not worth splitting: the first run is one pass.
+    const up = await api.upload(inputPath, { presets: 'flac-cd' });
+    assert.equal(up.status, 201);
+    const id = up.body.id;
+    assert.equal((await finished(id)).status, 'completed');
+    const flacBefore = await readFile(await download(id, 'flac-cd', 'later-flac-before.flac'));
+    const encodesBefore = segmentRuns.length;
+    const later = await api.json<FileJson>('POST', `/files/${id}/outputs`, { presets: ['mp3-320k'] });
+    assert.equal(later.status, 202, JSON.stringify(later.body));
+    const done = await finished(id);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.deepEqual(segmentRuns.slice(encodesBefore), Array(6).fill('mp3-320k'), 'the run split its own preset, six segments');
+    assert.deepEqual(done.outputs.map((o) => o.preset).sort(), ['flac-cd', 'mp3-320k']);
+    assert.ok((await readFile(await download(id, 'flac-cd', 'later-flac-after.flac'))).equals(flacBefore), 'the FLAC output is untouched');
+    const reference = path.join(dir, 'later-reference.mp3');
+    const mp3 = presets.find((p) => p.id === 'mp3-320k')!;
+    await media.transcode({ inputPath, input, outputs: [{ preset: mp3, path: reference }], signal: new AbortController().signal, limits, onProgress: () => undefined });
+    await assertLikeOnePass(await download(id, 'mp3-320k', 'later-joined.mp3'), reference, 'mp3-320k', input);
+    const { body } = await api.json<{ notifications: { fileId: string; kind: string }[] }>('GET', '/notifications');
+    assert.deepEqual(body.notifications.filter((n) => n.fileId === id).map((n) => n.kind), ['completed', 'completed'], 'one per run');
+    assert.deepEqual((await segmentBlobs(srv)).filter((k) => k.includes(id)), []);
+  });
+
+  it('a trimmed file is split over the trimmed audio: the same samples as a one-pass trim', async () => {
+    const trim = { start: 5.5, end: 52.25 };
+    const encodesBefore = segmentRuns.length;
+    const up = await api.upload(inputPath, { presets: 'aac-256k,flac-cd', start: String(trim.start), end: String(trim.end) });
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    const source = { ...input, durationMs: (trim.end - trim.start) * 1000 };
+    const segments = seamsOf('aac-256k', source).length + 1;
+    assert.deepEqual(segmentRuns.slice(encodesBefore), Array(segments).fill('aac-256k'), `split in ${segments} segments of the trimmed audio`);
+    const outputs = ['aac-256k', 'flac-cd'].map((presetId) => {
+      const preset = presets.find((p) => p.id === presetId)!;
+      return { preset, path: path.join(dir, `trim-reference-${presetId}.${preset.extension}`) };
+    });
+    await media.transcode({ inputPath, input: source, trim, outputs, signal: new AbortController().signal, limits, onProgress: () => undefined });
+    const flac = await download(up.body.id, 'flac-cd', 'trim-joined.flac');
+    const [flacGot, flacWant] = await Promise.all([pcm(flac), pcm(outputs[1]!.path)]);
+    assert.equal(flacGot.length, (Math.round(trim.end * RATE) - Math.round(trim.start * RATE)) * 4, 'the trimmed length, to the sample');
+    assert.ok(flacGot.equals(flacWant), 'the lossless output is the one-pass trim');
+    await assertLikeOnePass(await download(up.body.id, 'aac-256k', 'trim-joined.m4a'), outputs[0]!.path, 'aac-256k', source);
+    assert.deepEqual((await segmentBlobs(srv)).filter((k) => k.includes(up.body.id)), []);
   });
 
   it('a failed part fails the file with its reason, once, leaves no scratch, and retry runs it again', async () => {

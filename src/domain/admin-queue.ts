@@ -11,8 +11,8 @@ import { pausedValue, pauseState, QUEUE_PAUSED, type PauseState } from './queue-
 
 /** The admin lists are bounded: an operator reads the oldest work first, not a whole table. */
 export const ADMIN_LIST_LIMIT = 500;
-/** Workers not heard from in this long are shown as silent (the sweeper's threshold). */
-export const SILENT_AFTER_MS = 30_000;
+/** Workers not heard from in this long are shown as silent (the sweeper's threshold, queue/liveness.ts). */
+export const SILENT_AFTER_MS = 10_000;
 /** Workers not heard from in this long are no longer listed. */
 const FORGOTTEN_AFTER_MS = 3_600_000;
 

@@ -75,9 +75,8 @@ export async function runTranscodeJob(
       const source = { ...probe, durationMs: trimmedDurationMs(file.trim, probe.durationMs) };
       const trim = file.trim ? { trim: file.trim } : {};
       const option = file.loudness;
-      // A trimmed file, and a later run of some outputs, are made in one pass: the segment plan
-      // covers the whole input and every preset of the file (decision 0020).
-      const segmented = !file.trim && !file.run_presets && shouldSegment(probe.durationMs, deps.config.segmentMinSeconds, presets);
+      // Long enough counts what is made: the trimmed length. A later run splits only its own presets.
+      const segmented = shouldSegment(source.durationMs, deps.config.segmentMinSeconds, presets);
       // Normalizing measures first (a fifth of the progress bar), here on the job's own copy of
       // the input, so it is the same with local or remote storage.
       const share = option ? MEASURE_SHARE : 0;
@@ -99,7 +98,8 @@ export async function runTranscodeJob(
         deps.log.info({ fileId: file.id }, 'segmenting skipped: the true-peak limiter cannot be split; one pass');
       } else if (segmented) {
         const full = probe.bits === undefined ? { ...probe, ...(await deps.media.probe(input.path)) } : probe;
-        const planned = await startSegmented(deps, file, job, { probe: full, presets, analysis, progress: Math.floor(100 * share) });
+        // Parts see the trimmed length, as one pass's media does, and cut the input themselves.
+        const planned = await startSegmented(deps, file, job, { probe: { ...full, durationMs: source.durationMs }, presets, analysis, progress: Math.floor(100 * share), ...trim });
         if (!planned) throw new Superseded();
         return 'split';
       }

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { trimFilter } from './ffmpeg-args.ts';
 import { runTracked } from './ffmpeg-run.ts';
 import { oggCoverMetadata, type FfmpegOptions } from './ffmpeg.ts';
 import { gainFilters } from './loudness.ts';
@@ -24,11 +25,13 @@ export function segmentMedia(opts: FfmpegOptions): Pick<Media, 'encodeSegment' |
       // As in one pass, the first segment of an Ogg output carries the cover as a comment.
       const wantsCover = segment.index === 0 && input.hasCover && isOggMuxer(preset.muxer);
       const coverPath = wantsCover ? await oggCoverMetadata(opts, req.inputPath, input, path.dirname(req.outPath)) : undefined;
+      // The chain one pass puts before its resampler: the trim, then the gain.
+      const chain = [trimFilter(req.trim, input.sampleRate), req.loudness ? gainFilters(req.loudness) : ''].filter(Boolean).join(',');
       try {
         const args = segmentEncodeArgs(req.inputPath, input, preset, segment, req.outPath, {
           progress: true,
           ...(coverPath ? { oggCoverMetadataPath: coverPath } : {}),
-          ...(req.loudness ? { gain: gainFilters(req.loudness) } : {}),
+          ...(chain ? { gain: chain } : {}),
         });
         await runTracked({ ...opts, args, claimedMs, written: [req.outPath], signal: req.signal, limits: req.limits, onProgress: req.onProgress });
       } finally {

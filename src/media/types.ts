@@ -94,6 +94,8 @@ export interface SegmentEncodeRequest {
   outPath: string;
   /** A linear loudness plan: the same gain in every segment. A limiter cannot be split. */
   loudness?: LoudnessPlan;
+  /** Only this part of the input, cut before the resampler as one pass cuts it; `segment` counts samples of the cut audio. */
+  trim?: TrimRange;
   signal: AbortSignal;
   limits: MediaLimits;
   onProgress(percent: number): void;

@@ -18,7 +18,13 @@ export interface WorkerPool {
   stop(graceMs: number): Promise<void>;
 }
 
-const HEARTBEAT_MS = 5_000;
+/**
+ * A job's heartbeat, every 2 s. A holder on this host is judged by its pid at each beat, so a
+ * SIGKILLed local worker's jobs are free again within ~2 s; a holder on another host (a shared
+ * database file) by a heartbeat older than 30 s. That window stays wide because these beats run
+ * on the main thread, which a long synchronous join can hold up for seconds.
+ */
+const HEARTBEAT_MS = 2_000;
 const STALE_MS = 30_000;
 const POLL_MS = 1_000;
 
@@ -75,8 +81,8 @@ async function scratchUsers(fileId: string): Promise<number[]> {
 
 /**
  * The embedded queue: a `jobs` table in the application's own database, claimed by in-process
- * worker pools. Workers on this host that died (SIGKILL, crash) are recognised at start by their
- * pid; workers elsewhere by a heartbeat older than 30 s.
+ * worker pools. Workers on this host that died (SIGKILL, crash) are recognised by their pid, at
+ * start and at every heartbeat; workers elsewhere by a heartbeat older than 30 s.
  */
 export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: EmbeddedQueueOptions = {}) {
   const table = opts.table ?? jobTable(db);
@@ -184,6 +190,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
     const heartbeat = setInterval(() => {
       table.heartbeat([workerId], Date.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
       void beatRow();
+      releaseDeadLocalWorkers().then(wake, (err: unknown) => log.warn({ err }, 'could not look for dead workers'));
     }, HEARTBEAT_MS);
     wake();
     log.info({ workerId, concurrency }, 'worker pool started');

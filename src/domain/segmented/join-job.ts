@@ -60,7 +60,11 @@ export async function runJoinJob(deps: Deps, payload: JobPayload<'segment.join'>
   }
 }
 
-/** Every output of the file, in its order: joined from segments, or the whole part's one-pass encode. */
+/**
+ * Every output this run made, in the file's order: joined from segments, or the whole part's
+ * one-pass encode. A later run (run_presets) made only its presets; the file's other outputs
+ * stay as they are, and the plan has no part for them.
+ */
 async function joinOutputs(
   deps: Deps,
   file: FileRecord,
@@ -75,7 +79,7 @@ async function joinOutputs(
   });
   const wholePart = plan.parts.findIndex((p) => p.kind === 'whole');
   const outputs: PublishedOutput[] = [];
-  for (const presetId of file.presets) {
+  for (const presetId of file.run_presets ?? file.presets) {
     const preset = filePreset(file, presetId);
     if (!preset) continue;
     const name = `${preset.id}.${preset.extension}`;

@@ -95,11 +95,12 @@ interface PartRun {
 async function encodePart(deps: Deps, r: PartRun): Promise<Map<string, string>> {
   const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
   const loudness = r.plan.loudness?.plan;
+  const trim = r.plan.trim ? { trim: r.plan.trim } : {};
   if (r.spec.kind === 'segment') {
     const preset = filePreset(r.file, r.spec.presetId);
     if (!preset) throw new MediaError('failed', `The output format ${r.spec.presetId} is no longer known.`);
     const out = path.join(r.scratch, `segment.${preset.extension}`);
-    await deps.media.encodeSegment({ inputPath: r.inputPath, input: r.plan.probe, preset, segment: r.spec.segment, outPath: out, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
+    await deps.media.encodeSegment({ inputPath: r.inputPath, input: r.plan.probe, preset, segment: r.spec.segment, outPath: out, signal: r.signal, limits, onProgress: r.onProgress, ...trim, ...(loudness ? { loudness } : {}) });
     return new Map([[`${preset.id}.${preset.extension}`, out]]);
   }
   // The whole part: the presets that cannot be joined, in one pass, and the waveform's peaks.
@@ -108,6 +109,6 @@ async function encodePart(deps: Deps, r: PartRun): Promise<Map<string, string>> 
     return preset ? [{ preset, path: path.join(r.scratch, `${preset.id}.${preset.extension}`) }] : [];
   });
   const peaksPath = path.join(r.scratch, 'peaks.u8');
-  await deps.media.transcode({ inputPath: r.inputPath, input: r.plan.probe, outputs, peaksPath, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
+  await deps.media.transcode({ inputPath: r.inputPath, input: r.plan.probe, ...trim, outputs, peaksPath, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
   return new Map([...outputs.map((o): [string, string] => [`${o.preset.id}.${o.preset.extension}`, o.path]), ['peaks.u8', peaksPath]]);
 }

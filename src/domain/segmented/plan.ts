@@ -1,6 +1,6 @@
 import { canSegment, planSegments, segmentCodec, type Segment } from '../../media/segments/index.ts';
 import { outputSampleRate, type Preset } from '../../media/presets.ts';
-import type { LoudnessAnalysis, ProbeResult } from '../../media/types.ts';
+import type { LoudnessAnalysis, ProbeResult, TrimRange } from '../../media/types.ts';
 
 /**
  * One job's share of a segmented transcode. A `segment` part encodes one segment of one preset;
@@ -13,8 +13,10 @@ export type PartSpec =
   | { kind: 'whole'; presetIds: string[]; weight: number };
 
 export interface SegmentedPlan {
-  /** The full probe (bit depth and cover included), so parts never probe again. */
+  /** The full probe (bit depth and cover included), so parts never probe again; with a trim, its duration is the trimmed length. */
   probe: ProbeResult;
+  /** The file's trim: every part cuts the decoded input to it first, and segments count samples from its start. */
+  trim?: TrimRange;
   /** The measured loudness and its linear plan: the same gain in every part. */
   loudness?: LoudnessAnalysis;
   parts: PartSpec[];
@@ -53,7 +55,7 @@ export const MAX_SEGMENTS_PER_PRESET = 8;
  */
 export const segmentSecondsFor = (minSeconds: number, inputSeconds: number) => Math.max(minSeconds / 2, inputSeconds / MAX_SEGMENTS_PER_PRESET);
 
-export function planParts(probe: ProbeResult, presets: readonly Preset[], minSeconds: number, loudness?: LoudnessAnalysis): SegmentedPlan {
+export function planParts(probe: ProbeResult, presets: readonly Preset[], minSeconds: number, loudness?: LoudnessAnalysis, trim?: TrimRange): SegmentedPlan {
   const parts: PartSpec[] = [];
   const onePass: SegmentedPlan['onePass'] = [];
   const seconds = probe.durationMs / 1000;
@@ -79,7 +81,7 @@ export function planParts(probe: ProbeResult, presets: readonly Preset[], minSec
   // The whole part goes first: it is the longest, so it should start first.
   const wholeCost = presets.filter((p) => !worthSegmenting(p)).reduce((sum, p) => sum + (p.lossless ? LOSSLESS_WEIGHT : 1), PEAKS_WEIGHT);
   parts.unshift({ kind: 'whole', presetIds: onePass.map((o) => o.presetId), weight: seconds * wholeCost });
-  return { probe, ...(loudness ? { loudness } : {}), parts, onePass };
+  return { probe, ...(loudness ? { loudness } : {}), ...(trim ? { trim } : {}), parts, onePass };
 }
 
 /** The file's progress from its parts' (0..100 each), weighted by their share. */

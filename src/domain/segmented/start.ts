@@ -1,6 +1,6 @@
 import { segmentKey } from '../../jobs/definitions.ts';
 import type { Preset } from '../../media/presets.ts';
-import type { LoudnessAnalysis, ProbeResult } from '../../media/types.ts';
+import type { LoudnessAnalysis, ProbeResult, TrimRange } from '../../media/types.ts';
 import type { Deps, FileRecord, TranscodeJob } from '../ports.ts';
 import { planParts } from './plan.ts';
 
@@ -13,9 +13,9 @@ export async function startSegmented(
   deps: Deps,
   file: FileRecord,
   job: TranscodeJob,
-  opts: { probe: ProbeResult; presets: readonly Preset[]; analysis: LoudnessAnalysis | undefined; progress: number },
+  opts: { probe: ProbeResult; presets: readonly Preset[]; analysis: LoudnessAnalysis | undefined; progress: number; trim?: TrimRange },
 ): Promise<boolean> {
-  const plan = planParts(opts.probe, opts.presets, deps.config.segmentMinSeconds, opts.analysis);
+  const plan = planParts(opts.probe, opts.presets, deps.config.segmentMinSeconds, opts.analysis, opts.trim);
   const started = await deps.store.transaction(async (tx) => {
     const ours = await tx.files.update(file.id, { progress: opts.progress, updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
     if (!ours) return false;
