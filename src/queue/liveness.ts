@@ -15,13 +15,13 @@ export interface Liveness {
  * process sweeps: pools silent for 30 s have their jobs released with graphile-worker's own
  * `force_unlock_workers`, followed by the NOTIFY that wakes idle workers at once.
  */
-export function startLiveness(pool: pg.Pool, log: Logger, me: { poolId: string; host: string; pid: number }): Liveness {
+export function startLiveness(pool: pg.Pool, log: Logger, me: { poolId: string; host: string; pid: number; slots: number }): Liveness {
   const beat = () =>
     pool
       .query(
-        `INSERT INTO worker_heartbeats (pool_id, host, pid, last_seen, version) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO worker_heartbeats (pool_id, host, pid, last_seen, version, slots) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (pool_id) DO UPDATE SET last_seen = EXCLUDED.last_seen`,
-        [me.poolId, me.host, me.pid, Date.now(), VERSION],
+        [me.poolId, me.host, me.pid, Date.now(), VERSION, me.slots],
       )
       .catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'));
   void beat();
