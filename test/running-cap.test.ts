@@ -34,7 +34,7 @@ describe('per-user cap on running jobs', () => {
     const input = await fixtures.longWav();
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const up = await client.upload(input, { presets: 'aac-256k,flac-cd', name: `${name} ${i}` });
+      const up = await client.upload(input, { presets: 'aac-256k', name: `${name} ${i}` });
       assert.equal(up.status, 201, JSON.stringify(up.body));
       ids.push(up.body.id);
     }
@@ -44,7 +44,7 @@ describe('per-user cap on running jobs', () => {
   it('lets a user alone on the instance run on every slot', async () => {
     const alone = await ApiClient.signUp(srv.url, 'alone');
     await pause();
-    const ids = await uploadMany(alone, 3, 'alone');
+    const ids = await uploadMany(alone, 2, 'alone');
     await resume();
     const both = await waitFor('two of the lone user\'s files running at once', async () => ((await perUser()).get('alone')?.running === 2 ? true : undefined), 120_000);
     assert.equal(both, true);

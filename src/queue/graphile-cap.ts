@@ -19,7 +19,7 @@ WITH cap AS (
 owned AS (
   SELECT k AS flag, j.locked_at IS NOT NULL AS running, (j.is_available AND j.run_at <= now()) AS ready
     FROM graphile_worker._private_jobs AS j, jsonb_object_keys(j.flags) AS k
-   WHERE j.flags IS NOT NULL AND k LIKE 'u:%'
+   WHERE j.flags IS NOT NULL AND k LIKE 'u:%' AND j.id <> ALL($4::bigint[])
 ),
 per_owner AS (
   SELECT flag, count(*) FILTER (WHERE running) AS running, bool_or(ready) AS waiting FROM owned GROUP BY flag
@@ -28,7 +28,12 @@ SELECT p.flag FROM per_owner AS p, cap
  WHERE p.running >= cap.n
    AND EXISTS (SELECT 1 FROM per_owner AS o WHERE o.waiting AND o.running < cap.n)`;
 
-export async function cappedOwnerFlags(pool: pg.Pool, opts: { setting: number; localSlots: number; liveSince: number }): Promise<string[]> {
-  const { rows } = await pool.query<{ flag: string }>(CAPPED_OWNERS, [opts.setting, opts.localSlots, opts.liveSince]);
+/**
+ * `finished`: ids of jobs whose task has returned in this process. graphile-worker records a
+ * job's completion without waiting for it before the next fetch, so the finished job still
+ * looks locked (running) for a moment; counted, it would hide that its owner fell below the cap.
+ */
+export async function cappedOwnerFlags(pool: pg.Pool, opts: { setting: number; localSlots: number; liveSince: number; finished?: readonly string[] }): Promise<string[]> {
+  const { rows } = await pool.query<{ flag: string }>(CAPPED_OWNERS, [opts.setting, opts.localSlots, opts.liveSince, opts.finished ?? []]);
   return rows.map((r) => r.flag);
 }

@@ -18,9 +18,18 @@ import { PAUSABLE_FLAG, QUEUE_PAUSED } from '../domain/queue-control.ts';
  * `graphile_worker.add_job` inside the caller's transaction, so a file row and its job commit
  * together. The job key (file + generation) makes a duplicate enqueue replace, not add.
  */
+/** How long a finished job's lingering lock is discounted (its completion commits well within this). */
+const FINISHED_KEPT_MS = 10_000;
+
 export function createGraphileQueue(pool: pg.Pool, log: Logger, opts: { userMaxRunning?: number } = {}) {
   /** Encode slots of this process's pools: they count before their heartbeat rows are read back. */
   let localSlots = 0;
+  /** Jobs whose task returned here lately, by id, with when: see cappedOwnerFlags. */
+  const finished = new Map<string, number>();
+  const recentlyFinished = () => {
+    for (const [id, at] of finished) if (at < Date.now() - FINISHED_KEPT_MS) finished.delete(id);
+    return [...finished.keys()];
+  };
 
   /** Adds and removes jobs with SQL on the handle the store passes: its open transaction, or the database. */
   const jobsWithin: JobsWithin = (handle) => ({
@@ -51,7 +60,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger, opts: { userMaxR
   const forbiddenFlags = async (): Promise<string[] | null> => {
     const paused = await pool.query('SELECT 1 FROM instance_state WHERE name = $1', [QUEUE_PAUSED]).then((r) => r.rowCount !== 0, () => false);
     if (paused) return [PAUSABLE_FLAG];
-    const capped = await cappedOwnerFlags(pool, { setting: opts.userMaxRunning ?? 0, localSlots, liveSince: Date.now() - SILENT_AFTER_MS }).catch((err: unknown) => {
+    const capped = await cappedOwnerFlags(pool, { setting: opts.userMaxRunning ?? 0, localSlots, liveSince: Date.now() - SILENT_AFTER_MS, finished: recentlyFinished() }).catch((err: unknown) => {
       log.warn({ err }, 'could not read the per-user running cap');
       return [];
     });
@@ -100,6 +109,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger, opts: { userMaxR
           name,
           async (payload: unknown, helpers: { job: { id: string; attempts: number; run_at: Date }; abortSignal?: AbortSignal }) => {
             const jobLog = log.child({ jobId: helpers.job.id, job: name, workerId: poolId, attempt: helpers.job.attempts });
+            finished.delete(helpers.job.id); // a retry of a job that failed here runs again
             jobLog.info({ payload }, 'job started');
             try {
               const outcome = await runJob(name, payload, { signal: helpers.abortSignal ?? new AbortController().signal, attempt: helpers.job.attempts, runnableSince: helpers.job.run_at.getTime() });
@@ -108,6 +118,8 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger, opts: { userMaxR
               // Retrying cannot make a malformed job valid: complete it, loudly.
               if (err instanceof InvalidJob) return jobLog.error({ err }, 'invalid job dropped');
               throw err;
+            } finally {
+              finished.set(helpers.job.id, Date.now());
             }
           },
         ]),
