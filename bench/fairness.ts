@@ -11,7 +11,7 @@ import { isRecord, median, round, sleep } from './util.ts';
 /** 30 s of 44.1 kHz stereo: a job of about a second or two, so 100 of them are a real backlog. */
 const INPUT_BYTES = 30 * 44_100 * 4;
 const BACKLOG = 100;
-const SLOTS = 2;
+export const SLOTS = 2;
 const JOB_TIMEOUT_MS = 5 * 60_000;
 
 export interface FairnessRun {
@@ -51,40 +51,45 @@ export async function fairnessBenchmark(workDir: string, rounds: number, log: (l
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
   const child = await startNodeChild(`service (WORKER_CONCURRENCY=${SLOTS})`, 'src/main.ts', ['serve'], { ...serviceEnv(dataDir, port, SLOTS), API_RATE_LIMIT: '0' }, port);
-  const run: FairnessRun = { jobMs: [], waitMs: [], loadAverages: [] };
   try {
-    for (let r = 0; r < rounds; r++) {
-      const [a, b] = [await signUpAndLogIn(port), await signUpAndLogIn(port)];
-      const events = await watchCompletions(port, b);
-      try {
-        const alone = await upload(port, b, 'mp3-192k');
-        run.jobMs.push((await events.completedAt(alone.id, JOB_TIMEOUT_MS)) - alone.respondedAt);
-        const backlog: string[] = [];
-        for (let i = 0; i < BACKLOG; i++) backlog.push((await upload(port, a, 'mp3-192k')).id);
-        const late = await upload(port, b, 'mp3-192k');
-        run.waitMs.push((await runningAt(port, b, late.id)) - late.respondedAt);
-        await events.completedAt(late.id, JOB_TIMEOUT_MS);
-        // A's backlog has made its point: deleting it keeps the bench short.
-        for (let i = 0; i < backlog.length; i += 100) await apiJson(port, 'POST', '/files/delete', { token: a, body: { ids: backlog.slice(i, i + 100) }, expect: 200 });
-      } finally {
-        events.close();
-      }
-      run.loadAverages.push(loadavg());
-      log(`  round ${r + 1}: one job alone ${Math.round(run.jobMs.at(-1) ?? 0)} ms; B waited ${Math.round(run.waitMs.at(-1) ?? 0)} ms behind A's ${BACKLOG} (load ${run.loadAverages.at(-1)})`);
-    }
+    return await fairnessRounds(port, rounds, log);
   } finally {
     await child.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The measured rounds against a running service on `port` (whichever mode it runs in). */
+export async function fairnessRounds(port: number, rounds: number, log: (line: string) => void): Promise<FairnessRun> {
+  const run: FairnessRun = { jobMs: [], waitMs: [], loadAverages: [] };
+  for (let r = 0; r < rounds; r++) {
+    const [a, b] = [await signUpAndLogIn(port), await signUpAndLogIn(port)];
+    const events = await watchCompletions(port, b);
+    try {
+      const alone = await upload(port, b, 'mp3-192k');
+      run.jobMs.push((await events.completedAt(alone.id, JOB_TIMEOUT_MS)) - alone.respondedAt);
+      const backlog: string[] = [];
+      for (let i = 0; i < BACKLOG; i++) backlog.push((await upload(port, a, 'mp3-192k')).id);
+      const late = await upload(port, b, 'mp3-192k');
+      run.waitMs.push((await runningAt(port, b, late.id)) - late.respondedAt);
+      await events.completedAt(late.id, JOB_TIMEOUT_MS);
+      // A's backlog has made its point: deleting it keeps the bench short.
+      for (let i = 0; i < backlog.length; i += 100) await apiJson(port, 'POST', '/files/delete', { token: a, body: { ids: backlog.slice(i, i + 100) }, expect: 200 });
+    } finally {
+      events.close();
+    }
+    run.loadAverages.push(loadavg());
+    log(`  round ${r + 1}: one job alone ${Math.round(run.jobMs.at(-1) ?? 0)} ms; B waited ${Math.round(run.waitMs.at(-1) ?? 0)} ms behind A's ${BACKLOG} (load ${run.loadAverages.at(-1)})`);
+  }
   return run;
 }
 
-export function reportFairness(run: FairnessRun, log: (line: string) => void) {
+export function reportFairness(run: FairnessRun, log: (line: string) => void, mode = 'embedded') {
   const job = median(run.jobMs);
   const wait = median(run.waitMs);
   const ratio = round(wait / job, 3);
   log('');
-  log(`Fairness (issue 13): B's wait behind A's ${BACKLOG} queued jobs ÷ one job's length, ${SLOTS} slots (goal ≤ 1.0)`);
+  log(`Fairness (issue 13, ${mode}): B's wait behind A's ${BACKLOG} queued jobs ÷ one job's length, ${SLOTS} slots (goal ≤ 1.0)`);
   log(`  one job: median ${Math.round(job)} ms; B's wait: median ${Math.round(wait)} ms; ratio ${ratio} (max ${round(Math.max(...run.waitMs) / job, 3)})`);
   log(`  load average after each round (1/5/15 min): ${run.loadAverages.join('; ')}`);
   return { jobMs: Math.round(job), waitMs: Math.round(wait), ratio, ratios: run.waitMs.map((w) => round(w / job, 3)), loadAverages: run.loadAverages };

@@ -19,6 +19,7 @@ import { liveBenchmark } from './live.ts';
 import { metricsBenchmark, reportMetrics } from './metrics.ts';
 import { loudnessBenchmark, reportLoudness } from './loudness.ts';
 import { fairnessBenchmark, reportFairness } from './fairness.ts';
+import { fairnessScaleOutBenchmark } from './fairness-scale.ts';
 import { loadBenchmark, reportLoad } from './load.ts';
 import { batchBenchmark, reportBatch } from './batch.ts';
 import { bareUploadMemory, serviceUploadMemory } from './memory.ts';
@@ -33,7 +34,7 @@ import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'fairness', 'load', 'batch'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'fairness', 'fairness-scale-out', 'load', 'batch'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -124,6 +125,12 @@ async function main(): Promise<void> {
       log(`fairness benchmark, ${ROUNDS} rounds (load ${loadavg()}):`);
       const fairness = await fairnessBenchmark(workDir, ROUNDS, log);
       reports.push(() => (summary.fairness = reportFairness(fairness, log)));
+    }
+
+    if (suites.has('fairness-scale-out')) {
+      log(`fairness benchmark, scale-out (PostgreSQL + S3, two one-slot worker processes), ${ROUNDS} rounds (load ${loadavg()}):`);
+      const fairness = await fairnessScaleOutBenchmark(ROUNDS, log);
+      reports.push(() => (summary.fairnessScaleOut = reportFairness(fairness, log, 'scale-out')));
     }
 
     if (suites.has('load')) {

@@ -45,6 +45,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(os.availableParallelism()),
+  USER_MAX_RUNNING: z.coerce.number().int().min(0).max(4096).default(0),
   SIGNUP_OPEN: boolish.default(true),
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
@@ -98,6 +99,8 @@ export interface Config {
   readonly dataDir: string;
   readonly maxUploadBytes: number;
   readonly workerConcurrency: number;
+  /** Jobs one user runs at once while others wait (0: half the live slots, at least 1); decision 0024. */
+  readonly userMaxRunning: number;
   readonly signupOpen: boolean;
   readonly sessionSecret: string | undefined;
   readonly sessionTtlMs: number;
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    userMaxRunning: e.USER_MAX_RUNNING,
     signupOpen: e.SIGNUP_OPEN,
     sessionSecret: e.SESSION_SECRET,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,

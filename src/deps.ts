@@ -93,7 +93,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await db.destroy();
       throw new StartupError(`DATABASE_URL: cannot use the database (${reason(err)})`);
     }
-    const graphile = createGraphileQueue(pgHandle.pool, log);
+    const graphile = createGraphileQueue(pgHandle.pool, log, { userMaxRunning: config.userMaxRunning });
     await graphile.migrate();
     store = createStore(db, graphile.jobsWithin);
     startPool = graphile.startWorkers;
@@ -110,7 +110,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     db = openSqlite(path.join(config.dataDir, 'reprise.sqlite'));
     closers.push(() => db.destroy());
     await migrateToLatest(db);
-    const embedded = createEmbeddedQueue(db, log);
+    const embedded = createEmbeddedQueue(db, log, { userMaxRunning: config.userMaxRunning });
     store = createStore(db, embedded.jobsWithin);
     startPool = embedded.startWorkers;
     namesInQueue = embedded.names;

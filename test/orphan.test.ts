@@ -222,7 +222,7 @@ describe('orphaned ffmpeg', () => {
 function oneJobTable(fileId: string) {
   const job: JobRow = {
     id: 1, name: 'transcode', payload: JSON.stringify({ fileId, generation: 1 }), key: null,
-    state: 'queued', attempts: 0, locked_by: null, heartbeat_at: null, run_at: 0, created_at: 0, priority: 0,
+    state: 'queued', attempts: 0, locked_by: null, heartbeat_at: null, run_at: 0, created_at: 0, priority: 0, user_id: null,
   };
   const calls = { release: 0, remove: 0 };
   let removed = false;
@@ -235,6 +235,9 @@ function oneJobTable(fileId: string) {
       return { ...job };
     },
     async heartbeat() {},
+    async liveSlots() {
+      return 1;
+    },
     async remove() {
       calls.remove++;
       removed = true;

@@ -4,6 +4,7 @@ import { typedJobs } from './migration-typed-jobs.ts';
 import { webhooks } from './migration-webhooks.ts';
 import { resumableUploads } from './migration-uploads.ts';
 import { jobPriority } from './migration-job-priority.ts';
+import { jobOwner } from './migration-job-owner.ts';
 import { loudness } from './migration-loudness.ts';
 import { userPresets } from './migration-user-presets.ts';
 import { mail } from './migration-mail.ts';
@@ -175,6 +176,7 @@ export const migrations: Record<string, Migration> = {
   '0014_quotas': quotas,
   '0015_trim': trim,
   '0016_segments': segments,
+  '0017_job_owner': jobOwner,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -29,6 +29,8 @@ export interface WorkerHeartbeatsTable {
   pid: number;
   last_seen: number;
   version: Generated<string>;
+  /** Encode slots this pool brings (0: it takes no owned jobs); their sum sizes the per-user cap. */
+  slots: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -121,6 +123,8 @@ export interface JobsTable {
   created_at: number;
   /** Lower runs first: see EnqueueOptions.priority. */
   priority: Generated<number>;
+  /** The user whose work this is (null: nobody's, e.g. a webhook delivery): see EnqueueOptions.owner. */
+  user_id: Generated<string | null>;
 }
 
 export interface NotificationsTable {

@@ -139,7 +139,7 @@ export async function retryFile(deps: Deps, userId: string, fileId: string): Pro
     if (!file.run_presets) await tx.outputs.deleteForFile(fileId);
     const payload = { fileId, generation };
     const priority = (await tx.files.countActiveForUser(userId)) - 1;
-    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority: Math.max(0, priority) });
+    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority: Math.max(0, priority), owner: userId });
     return true;
   });
   if (!changed) throw new AppError('not_retryable', 409, `This file is ${file.status}; only failed or canceled jobs can be retried.`);

@@ -72,7 +72,7 @@ export async function addOutputs(deps: Deps, userId: string, fileId: string, raw
     if (!ok) return false;
     const payload = { fileId, generation };
     const priority = (await tx.files.countActiveForUser(userId)) - 1;
-    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority: Math.max(0, priority) });
+    await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority: Math.max(0, priority), owner: userId });
     return true;
   });
   if (!changed) {

@@ -150,7 +150,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       await tx.files.insert(file);
       if (upload.reservationId) await settleUpload(tx, upload.reservationId);
       const payload = { fileId: file.id, generation: file.generation };
-      await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority });
+      await tx.jobs.enqueue({ name: 'transcode', payload }, { key: transcodeKey(payload), priority, owner: file.user_id });
       return recordEvent(tx, deps, file.user_id, 'file.updated', fileEvent(toFileView(file, [], undefined)));
     });
     pushEvents(deps, [event]);

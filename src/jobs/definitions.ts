@@ -59,6 +59,11 @@ export interface EnqueueOptions {
    * waiting or running, so jobs interleave across users instead of first come, first served.
    */
   priority?: number;
+  /**
+   * The user whose work this is: transcodes and the parts and join of a segmented one. Owned
+   * jobs fall under the per-user cap on running jobs (decision 0024); unowned ones never do.
+   */
+  owner?: string;
 }
 
 /** The key a delivery's attempts run under: a replay cannot double a pending attempt. */

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
 
 /**
@@ -7,11 +7,16 @@ import type { Database, JobRow } from '../db/schema.ts';
  */
 export interface JobTable {
   /** Adds a job inside `db` (the caller's open transaction); a key replaces a queued twin. */
-  insert(db: Kysely<Database>, job: { name: string; payload: unknown; key: string | null; runAt: number; createdAt: number; priority: number }): Promise<void>;
+  insert(db: Kysely<Database>, job: { name: string; payload: unknown; key: string | null; runAt: number; createdAt: number; priority: number; owner: string | null }): Promise<void>;
   /** Removes a job with this key that has not started. Running ones notice by their own means. */
   removeQueued(db: Kysely<Database>, key: string): Promise<void>;
-  /** Atomically takes the runnable job of lowest priority, oldest first, or returns undefined. */
-  claim(workerId: string, now: number, staleBefore: number, names: readonly string[]): Promise<JobRow | undefined>;
+  /**
+   * Atomically takes a runnable job, or returns undefined: jobs of users who run fewer than `cap`
+   * jobs first, then by lowest priority, oldest first (the work-conserving cap of decision 0024).
+   */
+  claim(workerId: string, now: number, staleBefore: number, names: readonly string[], cap: number): Promise<JobRow | undefined>;
+  /** Encode slots of the pools heard from since `since` (see WorkerHeartbeatsTable.slots). */
+  liveSlots(since: number): Promise<number>;
   heartbeat(workerIds: readonly string[], now: number): Promise<void>;
   remove(id: number): Promise<void>;
   release(id: number, runAt: number): Promise<void>;
@@ -44,35 +49,43 @@ export function jobTable(root: Kysely<Database>): JobTable {
           run_at: j.runAt,
           created_at: j.createdAt,
           priority: j.priority,
+          user_id: j.owner,
         })
         .execute();
     },
     async removeQueued(db, key) {
       await db.deleteFrom('jobs').where('key', '=', key).where('state', '=', 'queued').execute();
     },
-    claim(workerId, now, staleBefore, names) {
-      // One statement, so two pools sharing the database can never take the same job.
+    claim(workerId, now, staleBefore, names, cap) {
+      // One statement, so two pools sharing the database can never take the same job, and the
+      // count of an owner's running jobs cannot change between reading it and claiming.
+      const ownerAtCap = sql<number>`CASE WHEN c.user_id IS NOT NULL AND (SELECT count(*) FROM jobs AS r WHERE r.user_id = c.user_id AND r.state = 'running' AND r.heartbeat_at >= ${staleBefore}) >= ${cap} THEN 1 ELSE 0 END`;
       return root
         .updateTable('jobs')
         .set((eb) => ({ state: 'running', locked_by: workerId, heartbeat_at: now, attempts: eb('attempts', '+', 1) }))
         .where('id', '=', (eb) =>
           eb
-            .selectFrom('jobs')
-            .select('id')
-            .where('name', 'in', names)
+            .selectFrom('jobs as c')
+            .select('c.id')
+            .where('c.name', 'in', names)
             .where((w) =>
               w.or([
-                w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
-                w.and([w('state', '=', 'running'), w('heartbeat_at', '<', staleBefore)]),
+                w.and([w('c.state', '=', 'queued'), w('c.run_at', '<=', now)]),
+                w.and([w('c.state', '=', 'running'), w('c.heartbeat_at', '<', staleBefore)]),
               ]),
             )
-            .orderBy('priority')
-            .orderBy('run_at')
-            .orderBy('id')
+            .orderBy(ownerAtCap)
+            .orderBy('c.priority')
+            .orderBy('c.run_at')
+            .orderBy('c.id')
             .limit(1),
         )
         .returningAll()
         .executeTakeFirst();
+    },
+    async liveSlots(since) {
+      const row = await root.selectFrom('worker_heartbeats').select((eb) => eb.fn.sum<number | string | null>('slots').as('slots')).where('last_seen', '>=', since).executeTakeFirst();
+      return Number(row?.slots ?? 0);
     },
     async heartbeat(workerIds, now) {
       if (workerIds.length === 0) return;

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { childrenDieWithParent } from '../media/spawn.ts';
 import { isProcessAlive, processesMentioning } from '../sweep.ts';
 import { jobTable, type JobTable } from './embedded-table.ts';
+import { encodeSlots, runningCap } from './running-cap.ts';
 import { QUEUE_PAUSED } from '../domain/queue-control.ts';
 import { VERSION } from '../version.ts';
 
@@ -37,6 +38,8 @@ export interface EmbeddedQueueOptions {
   table?: JobTable;
   /** Pids still working on a job's behalf (default: processes in a transcode's scratch). */
   orphansOf?: (job: Job) => Promise<number[]>;
+  /** USER_MAX_RUNNING: the per-user cap on running jobs (0: half the live slots, at least 1). */
+  userMaxRunning?: number;
 }
 
 /**
@@ -52,13 +55,13 @@ const pausedIn = (db: Kysely<Database>) => async () => {
 };
 
 /** Each pool keeps a heartbeat row, as graphile-worker pools do, so the admin area lists it busy or idle. */
-function heartbeatRow(db: Kysely<Database>, workerId: string) {
+function heartbeatRow(db: Kysely<Database>, workerId: string, slots: number) {
   const [host = '', pid = '0'] = workerId.split(':');
   return {
     beat: async (now: number) =>
       db
         .insertInto('worker_heartbeats')
-        .values({ pool_id: workerId, host, pid: Number(pid), last_seen: now, version: VERSION })
+        .values({ pool_id: workerId, host, pid: Number(pid), last_seen: now, version: VERSION, slots })
         .onConflict((oc) => oc.column('pool_id').doUpdateSet({ last_seen: now }))
         .execute(),
     remove: async () => db.deleteFrom('worker_heartbeats').where('pool_id', '=', workerId).execute(),
@@ -95,7 +98,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
   const jobsWithin: JobsWithin = (handle) => ({
     async enqueue(job, options = {}) {
       const now = Date.now();
-      await table.insert(handle, { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now, priority: options.priority ?? 0 });
+      await table.insert(handle, { name: job.name, payload: job.payload, key: options.key ?? null, runAt: options.runAt ?? now, createdAt: now, priority: options.priority ?? 0, owner: options.owner ?? null });
       // The claim query queues behind this transaction on the database connection, so waking now is safe.
       setImmediate(() => wakers.forEach((wake) => wake()));
     },
@@ -122,6 +125,10 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
     const finished = new Set<Promise<void>>();
     let stopping = false;
     let filling = false;
+    const slots = encodeSlots(concurrency, names);
+    // Pools of every process sharing the database count, as long as they heartbeat; this pool's
+    // own slots count even before its first row is read back.
+    const currentCap = async (now: number) => runningCap(opts.userMaxRunning ?? 0, Math.max(slots, await table.liveSlots(now - STALE_MS)));
 
     const execute = async (row: JobRow, abort: AbortController) => {
       const jobLog = log.child({ jobId: row.id, job: row.name, workerId });
@@ -161,7 +168,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
         while (!stopping && running.size < concurrency) {
           if (await paused()) break;
           const now = Date.now();
-          const job = await table.claim(workerId, now, now - STALE_MS, names);
+          const job = await table.claim(workerId, now, now - STALE_MS, names, await currentCap(now));
           if (!job) break;
           const abort = new AbortController();
           running.set(job.id, abort);
@@ -183,7 +190,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, log: Logger, opts: Emb
 
     wakers.add(wake);
     const poll = setInterval(wake, POLL_MS);
-    const row = heartbeatRow(db, workerId);
+    const row = heartbeatRow(db, workerId, slots);
     const beatRow = () => row.beat(Date.now()).catch((err: unknown) => log.warn({ err }, 'worker heartbeat row failed'));
     await row.forgetOld(Date.now()).catch(() => undefined);
     await beatRow();

@@ -8,7 +8,9 @@ import { InvalidJob, jobNames } from '../jobs/definitions.ts';
 import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerPool } from './embedded.ts';
-import { startLiveness, type Liveness } from './liveness.ts';
+import { SILENT_AFTER_MS, startLiveness, type Liveness } from './liveness.ts';
+import { cappedOwnerFlags } from './graphile-cap.ts';
+import { encodeSlots, ownerFlag } from './running-cap.ts';
 import { PAUSABLE_FLAG, QUEUE_PAUSED } from '../domain/queue-control.ts';
 
 /**
@@ -16,12 +18,26 @@ import { PAUSABLE_FLAG, QUEUE_PAUSED } from '../domain/queue-control.ts';
  * `graphile_worker.add_job` inside the caller's transaction, so a file row and its job commit
  * together. The job key (file + generation) makes a duplicate enqueue replace, not add.
  */
-export function createGraphileQueue(pool: pg.Pool, log: Logger) {
+/** How long a finished job's lingering lock is discounted (its completion commits well within this). */
+const FINISHED_KEPT_MS = 10_000;
+
+export function createGraphileQueue(pool: pg.Pool, log: Logger, opts: { userMaxRunning?: number } = {}) {
+  /** Encode slots of this process's pools: they count before their heartbeat rows are read back. */
+  let localSlots = 0;
+  /** Jobs whose task returned here lately, by id, with when: see cappedOwnerFlags. */
+  const finished = new Map<string, number>();
+  const recentlyFinished = () => {
+    for (const [id, at] of finished) if (at < Date.now() - FINISHED_KEPT_MS) finished.delete(id);
+    return [...finished.keys()];
+  };
+
   /** Adds and removes jobs with SQL on the handle the store passes: its open transaction, or the database. */
   const jobsWithin: JobsWithin = (handle) => ({
     async enqueue(job, options = {}) {
       const runAt = options.runAt === undefined ? null : new Date(options.runAt).toISOString();
-      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25, priority := ${options.priority ?? 0}::int, flags := ARRAY[${PAUSABLE_FLAG}]::text[])`.execute(
+      // Flags are the only per-job field a fetch can skip on: the owner rides there (decision 0024).
+      const flags = options.owner === undefined ? [PAUSABLE_FLAG] : [PAUSABLE_FLAG, ownerFlag(options.owner)];
+      await sql`SELECT graphile_worker.add_job(${job.name}, ${JSON.stringify(job.payload)}::json, job_key := ${options.key ?? null}, run_at := ${runAt}::timestamptz, max_attempts := 25, priority := ${options.priority ?? 0}::int, flags := ${flags}::text[])`.execute(
         handle,
       );
     },
@@ -36,13 +52,19 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
     (await pool.query<{ task_identifier: string }>('SELECT DISTINCT task_identifier FROM graphile_worker.jobs')).rows.map((r) => r.task_identifier);
 
   /**
-   * While an administrator has paused claiming, workers skip every job flagged pausable (all
-   * jobs added by this version): graphile-worker asks before each fetch. A database that
-   * cannot answer counts as not paused, since the fetch would fail anyway.
+   * graphile-worker asks before each fetch. While an administrator has paused claiming, workers
+   * skip every job flagged pausable (all jobs added by this version). Otherwise they skip the
+   * jobs of users at their running cap, but only while a user below it has a job waiting. A
+   * database that cannot answer forbids nothing, since the fetch would fail anyway.
    */
   const forbiddenFlags = async (): Promise<string[] | null> => {
     const paused = await pool.query('SELECT 1 FROM instance_state WHERE name = $1', [QUEUE_PAUSED]).then((r) => r.rowCount !== 0, () => false);
-    return paused ? [PAUSABLE_FLAG] : null;
+    if (paused) return [PAUSABLE_FLAG];
+    const capped = await cappedOwnerFlags(pool, { setting: opts.userMaxRunning ?? 0, localSlots, liveSince: Date.now() - SILENT_AFTER_MS, finished: recentlyFinished() }).catch((err: unknown) => {
+      log.warn({ err }, 'could not read the per-user running cap');
+      return [];
+    });
+    return capped.length > 0 ? capped : null;
   };
 
   /** Which pool holds each running job, by job key (what the admin area shows per job). */
@@ -66,9 +88,11 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
     const events: WorkerEvents = new EventEmitter() as WorkerEvents;
     let liveness: Liveness | undefined;
     let poolId = '';
+    const slots = encodeSlots(concurrency, names);
+    localSlots += slots;
     events.on('pool:create', ({ workerPool }) => {
       poolId = workerPool.id;
-      liveness = startLiveness(pool, log, { poolId, host: os.hostname(), pid: process.pid });
+      liveness = startLiveness(pool, log, { poolId, host: os.hostname(), pid: process.pid, slots });
     });
     const runner: Runner = await run({
       pgPool: pool,
@@ -85,6 +109,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
           name,
           async (payload: unknown, helpers: { job: { id: string; attempts: number; run_at: Date }; abortSignal?: AbortSignal }) => {
             const jobLog = log.child({ jobId: helpers.job.id, job: name, workerId: poolId, attempt: helpers.job.attempts });
+            finished.delete(helpers.job.id); // a retry of a job that failed here runs again
             jobLog.info({ payload }, 'job started');
             try {
               const outcome = await runJob(name, payload, { signal: helpers.abortSignal ?? new AbortController().signal, attempt: helpers.job.attempts, runnableSince: helpers.job.run_at.getTime() });
@@ -93,6 +118,8 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
               // Retrying cannot make a malformed job valid: complete it, loudly.
               if (err instanceof InvalidJob) return jobLog.error({ err }, 'invalid job dropped');
               throw err;
+            } finally {
+              finished.set(helpers.job.id, Date.now());
             }
           },
         ]),
@@ -109,6 +136,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger) {
         const force = setTimeout(() => void runner.kill('grace period over'), graceMs + 1000);
         await runner.stop('shutting down');
         clearTimeout(force);
+        localSlots -= slots;
         await liveness?.stop();
       },
     };

@@ -8,12 +8,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 
-/** @type {{ connectionString: string; poolId: string; host: string; pid: number; version: string; intervalMs: number }} */
+/** @type {{ connectionString: string; poolId: string; host: string; pid: number; version: string; intervalMs: number; slots: number }} */
 const me = workerData;
 
 // The database's clock, not this machine's: the sweeper compares against the same clock.
-const BEAT = `INSERT INTO worker_heartbeats (pool_id, host, pid, last_seen, version)
-  VALUES ($1, $2, $3, (extract(epoch from clock_timestamp()) * 1000)::bigint, $4)
+const BEAT = `INSERT INTO worker_heartbeats (pool_id, host, pid, last_seen, version, slots)
+  VALUES ($1, $2, $3, (extract(epoch from clock_timestamp()) * 1000)::bigint, $4, $5)
   ON CONFLICT (pool_id) DO UPDATE SET last_seen = EXCLUDED.last_seen`;
 
 /** @type {pg.Client | undefined} */
@@ -45,7 +45,7 @@ async function beat() {
   if (beating) return;
   beating = true;
   try {
-    await (await connection()).query(BEAT, [me.poolId, me.host, me.pid, me.version]);
+    await (await connection()).query(BEAT, [me.poolId, me.host, me.pid, me.version, me.slots]);
   } catch (err) {
     report(err);
   } finally {

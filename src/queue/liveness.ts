@@ -27,7 +27,7 @@ export interface Liveness {
  * megabytes synchronously (measured ~3 s per 100 MiB here under load), which would hold up a
  * timer on the main thread past the silence threshold and get a live pool's jobs run twice.
  */
-export function startLiveness(pool: pg.Pool, log: Logger, me: { poolId: string; host: string; pid: number }): Liveness {
+export function startLiveness(pool: pg.Pool, log: Logger, me: { poolId: string; host: string; pid: number; slots: number }): Liveness {
   const connectionString = pool.options.connectionString;
   if (!connectionString) throw new Error('the worker heartbeat needs the pool to be opened with a connection string');
   const thread = new Worker(new URL('./heartbeat-thread.mjs', import.meta.url), {

@@ -55,7 +55,7 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
       const ours = await tx.files.update(file.id, { updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
       if (!ours) return 'moved-on' as const;
       const result = await tx.segmentRuns.finishPart(file.id, job.generation, payload.part);
-      if (result === 'last') await tx.jobs.enqueue({ name: 'segment.join', payload: job }, { key: segmentJoinKey(job) });
+      if (result === 'last') await tx.jobs.enqueue({ name: 'segment.join', payload: job }, { key: segmentJoinKey(job), owner: file.user_id });
       return result;
     });
     if (counted === 'moved-on') {

@@ -20,11 +20,11 @@ export async function startSegmented(
     const ours = await tx.files.update(file.id, { progress: opts.progress, updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
     if (!ours) return false;
     await tx.segmentRuns.create({ fileId: file.id, generation: job.generation, plan, createdAt: deps.now() });
-    // Parts wait in the fair queue like the transcode they belong to.
+    // Parts wait in the fair queue like the transcode they belong to, and count as its user's.
     const priority = Math.max(0, (await tx.files.countActiveForUser(file.user_id)) - 1);
     for (let part = 0; part < plan.parts.length; part++) {
       const payload = { fileId: file.id, generation: job.generation, part };
-      await tx.jobs.enqueue({ name: 'segment', payload }, { key: segmentKey(payload), priority });
+      await tx.jobs.enqueue({ name: 'segment', payload }, { key: segmentKey(payload), priority, owner: file.user_id });
     }
     return true;
   });
