@@ -31,9 +31,11 @@ describe('per-user cap on running jobs', () => {
     return new Map(view.body.perUser.map((u) => [u.username, u]));
   };
   // FLAC and Vorbis are encoded in one pass (decision 0020): one file is one running job, so
-  // the admin view's running files are the user's running jobs.
+  // the admin view's running files are the user's running jobs. Seven minutes of noise keeps
+  // each job running for seconds: with a 70 s tone two jobs overlapped too briefly to be seen
+  // (failed once in scale-out CI).
   const uploadMany = async (client: ApiClient, n: number, name: string) => {
-    const input = await fixtures.longWav();
+    const input = await fixtures.long();
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const up = await client.upload(input, { presets: 'flac-cd,vorbis-q5', name: `${name} ${i}` });

@@ -8,7 +8,7 @@ import { InvalidJob, jobNames } from '../jobs/definitions.ts';
 import type { RunJob } from '../jobs/handlers.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerPool } from './embedded.ts';
-import { SILENT_AFTER_MS, startLiveness, type Liveness } from './liveness.ts';
+import { SILENT_AFTER_MS, startLiveness, wakeIdleWorkers, type Liveness } from './liveness.ts';
 import { cappedOwnerFlags } from './graphile-cap.ts';
 import { encodeSlots, ownerFlag } from './running-cap.ts';
 import { PAUSABLE_FLAG, QUEUE_PAUSED } from '../domain/queue-control.ts';
@@ -74,9 +74,7 @@ export function createGraphileQueue(pool: pg.Pool, log: Logger, opts: { userMaxR
   };
 
   /** Idle workers wait for a NOTIFY or their next poll (2 s): after a resume, nudge them. */
-  const wake = async () => {
-    await pool.query(`SELECT pg_notify('jobs:insert', '')`);
-  };
+  const wake = () => wakeIdleWorkers(pool);
 
   /** Creates graphile-worker's schema; web processes call it too, since they enqueue. */
   const migrate = () => runMigrations({ pgPool: pool, logger: quietLogger(log) });

@@ -63,8 +63,17 @@ export async function sweepSilentWorkers(pool: pg.Pool): Promise<string[]> {
   await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [ids]);
   await pool.query('DELETE FROM worker_heartbeats WHERE pool_id = ANY($1::text[])', [ids]);
   // force_unlock_workers sends no NOTIFY; without this the jobs wait for the next poll.
-  await pool.query(`SELECT pg_notify('jobs:insert', '')`);
+  await wakeIdleWorkers(pool);
   return ids;
+}
+
+/**
+ * Wakes every idle worker of every pool at once. graphile-worker nudges as many idle workers as
+ * the notification's `count` says, and one when it says nothing: after a resume or a release of
+ * many jobs, the other slots would wait for their next poll.
+ */
+export async function wakeIdleWorkers(pool: pg.Pool): Promise<void> {
+  await pool.query(`SELECT pg_notify('jobs:insert', '{"count":1000000}')`);
 }
 
 /** Runs the sweep every SWEEP_EVERY_MS in any process that shares the database. */
