@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { readCpuMs, repoRoot, isRecord, sleep } from './util.ts';
@@ -89,6 +89,13 @@ export async function startNodeChild(
   const keep = (d: Buffer) => (log = (log + d.toString('utf8')).slice(-8192));
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
+  // BENCH_CHILD_LOG keeps a child's whole log for looking at where a run's time went.
+  const whole = process.env.BENCH_CHILD_LOG;
+  if (whole) {
+    const file = createWriteStream(`${whole}.${name.replace(/[^\w.-]+/g, '_')}.log`, { flags: 'a' });
+    proc.stdout?.pipe(file, { end: false });
+    proc.stderr?.pipe(file, { end: false });
+  }
   let exitedFlag = false;
   const exitedPromise = new Promise<void>((resolve) => {
     proc.once('exit', () => {

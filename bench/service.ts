@@ -13,7 +13,7 @@ export function serviceEnv(dataDir: string, port: number, workerConcurrency: num
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     WORKER_CONCURRENCY: String(workerConcurrency),
     // Benches send thousands of requests from one account: the per-token limit (0: off) would turn
     // them into 429s and measure the limiter instead of the service.

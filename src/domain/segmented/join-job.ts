@@ -1,5 +1,6 @@
 import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { JobPayload } from '../../jobs/definitions.ts';
 import type { Segment } from '../../media/segments/plan.ts';
 import { MediaError } from '../../media/types.ts';
@@ -85,6 +86,7 @@ async function joinOutputs(
     const name = `${preset.id}.${preset.extension}`;
     const out = path.join(scratch, name);
     const segments = pieces.get(presetId);
+    const startedAt = performance.now();
     if (segments) {
       segments.sort((a, b) => a.segment.index - b.segment.index);
       const paths = await Promise.all(segments.map((s) => fetch(`${partScratchPrefix(file.id, file.generation, s.part)}/${name}`)));
@@ -96,6 +98,8 @@ async function joinOutputs(
     const key = outputKey(file.id, file.generation, preset);
     published.push(key);
     outputs.push({ presetId, key, size: await deps.blobs.putFile(key, out) });
+    // Where a join's time goes, for the segmented bench (info: one line per output).
+    deps.log.info({ fileId: file.id, presetId, joined: Boolean(segments), ms: Math.round(performance.now() - startedAt) }, 'segmented output published');
   }
   return outputs;
 }
