@@ -73,6 +73,22 @@ for (const backend of backends) {
       }
     });
 
+    it('copies an object under another key, leaving the source, and refuses a missing source', async () => {
+      const { store, cleanup } = await backend.make();
+      try {
+        await store.put('files/c/segments/g1/p0/wav-44k-16.wav', Readable.from([Buffer.from('segment bytes')]));
+        assert.equal(await store.copy('files/c/segments/g1/p0/wav-44k-16.wav', 'files/c/g1/wav.wav'), 13);
+        assert.equal(await text(await store.get('files/c/g1/wav.wav')), 'segment bytes');
+        // Removing the source (the join's scratch) leaves the copy whole.
+        await store.deletePrefix('files/c/segments');
+        assert.equal(await text(await store.get('files/c/g1/wav.wav')), 'segment bytes');
+        await assert.rejects(store.copy('files/c/segments/g1/p0/wav-44k-16.wav', 'files/c/g1/other.wav'));
+        assert.equal(await store.stat('files/c/g1/other.wav'), undefined);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('never shows a half-written object: a failed stream leaves no key and no temp file', async () => {
       const { store, cleanup } = await backend.make();
       try {

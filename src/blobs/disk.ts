@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,6 +50,25 @@ export function createDiskBlobStore(root: string): BlobStore {
         });
         const { size } = await stat(tmp);
         await publish(tmp, key);
+        return size;
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+
+    async copy(fromKey, toKey) {
+      await mkdir(tmpDir, { recursive: true });
+      const tmp = path.join(tmpDir, `in-${process.pid}-${randomUUID()}`);
+      try {
+        // Objects are never written in place once published, so two names for one inode are
+        // safe; a file system without hard links gets a real copy.
+        await link(full(fromKey), tmp).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') throw err;
+          await copyFile(full(fromKey), tmp);
+        });
+        const { size } = await stat(tmp);
+        await publish(tmp, toKey);
         return size;
       } catch (err) {
         await rm(tmp, { force: true });

@@ -35,6 +35,12 @@ export interface BlobStore {
   put(key: string, body: Readable): Promise<number>;
   /** Publishes a finished local file under the key (moved if possible). */
   putFile(key: string, filePath: string): Promise<number>;
+  /**
+   * Publishes a copy of one object under another key, without passing its bytes through this
+   * process where the store can avoid it (a hard link on disk, a server-side copy on S3).
+   * The source stays. Returns the copy's size; rejects when the source is missing.
+   */
+  copy(fromKey: string, toKey: string): Promise<number>;
   stat(key: string): Promise<BlobStat | undefined>;
   /** Streams the object, or the inclusive byte range of it. */
   get(key: string, range?: { start: number; end: number }): Promise<Readable>;

@@ -15,6 +15,8 @@ export interface SegmentRunsRepo {
    * 'gone' when the part was already done or the run no longer exists.
    */
   finishPart(fileId: string, generation: number, part: number): Promise<'last' | 'more' | 'gone'>;
+  /** The numbers of the parts that are done, read in the caller's transaction. */
+  doneParts(fileId: string, generation: number): Promise<Set<number>>;
   /** Raises a running file's progress, never lowers it (parts report in any order). */
   raiseFileProgress(fileId: string, generation: number, progress: number): Promise<void>;
   /** Forgets the file's runs: one generation, or all of them. */

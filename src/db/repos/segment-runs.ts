@@ -52,6 +52,10 @@ export function segmentRunsRepo(db: Kysely<Database>): SegmentRunsRepo {
       if (!row) return 'gone';
       return Number(row.remaining) === 0 ? 'last' : 'more';
     },
+    async doneParts(fileId, generation) {
+      const rows = await db.selectFrom('segment_parts').select('part').where('file_id', '=', fileId).where('generation', '=', generation).where('done', '=', 1).execute();
+      return new Set(rows.map((r) => Number(r.part)));
+    },
     async raiseFileProgress(fileId, generation, progress) {
       await db
         .updateTable('files')

@@ -1,12 +1,11 @@
-import { copyFile, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { JobPayload } from '../../jobs/definitions.ts';
-import type { Segment } from '../../media/segments/plan.ts';
 import { MediaError } from '../../media/types.ts';
 import { partScratchPrefix } from '../blob-keys.ts';
 import type { Deps, FileRecord } from '../ports.ts';
 import { filePreset } from '../preset-catalog.ts';
+import { joinPresetSegments } from './join-part.ts';
 import { completeFile, reportOf, Superseded, type PublishedOutput } from '../transcode-finish.ts';
 import { jobScratch, outputKey, type JobOutcome } from '../transcode.ts';
 import { removeSegmentScratch } from './cleanup.ts';
@@ -14,10 +13,10 @@ import { failSegmented, MAX_PART_ATTEMPTS } from './fail.ts';
 import type { SegmentedPlan } from './plan.ts';
 
 /**
- * The end of a segmented transcode, run once every part is done: joins each preset's segments at
- * packet level, takes the one-pass outputs and the peaks from the whole part, publishes the
- * outputs under the file and completes it (one notification, one webhook), then removes the
- * scratch. A join that cannot be exact fails the file with the reason; it never ships a seam.
+ * The end of a segmented transcode, run once every part is done (the join parts included):
+ * publishes the joined and the one-pass outputs under the file, reads the peaks from the whole
+ * part, completes the file (one notification, one webhook), then removes the scratch. A join
+ * that cannot be exact fails the file with the reason; it never ships a seam.
  */
 export async function runJoinJob(deps: Deps, payload: JobPayload<'segment.join'>, ctx: { attempt: number }): Promise<JobOutcome> {
   const file = await deps.store.files.findById(payload.fileId);
@@ -37,7 +36,7 @@ export async function runJoinJob(deps: Deps, payload: JobPayload<'segment.join'>
     return local.path;
   };
   try {
-    const outputs = await joinOutputs(deps, file, run.plan, scratch, fetch, published);
+    const outputs = await publishOutputs(deps, file, run.plan, scratch, published);
     const wholePart = run.plan.parts.findIndex((p) => p.kind === 'whole');
     const waveform = await deps.media.waveform(await fetch(`${partScratchPrefix(file.id, job.generation, wholePart)}/peaks.u8`));
     const loudnessReport = run.plan.loudness ? reportOf(run.plan.loudness, undefined) : null;
@@ -62,44 +61,33 @@ export async function runJoinJob(deps: Deps, payload: JobPayload<'segment.join'>
 }
 
 /**
- * Every output this run made, in the file's order: joined from segments, or the whole part's
- * one-pass encode. A later run (run_presets) made only its presets; the file's other outputs
+ * Every output this run made, in the file's order, published under the file: a preset's join
+ * part's output, or the whole part's one-pass encode, copied (a link on disk, a server-side copy
+ * on S3) so a re-run of this job still finds them. A plan made before join parts existed has its
+ * presets joined here. A later run (run_presets) made only its presets; the file's other outputs
  * stay as they are, and the plan has no part for them.
  */
-async function joinOutputs(
-  deps: Deps,
-  file: FileRecord,
-  plan: SegmentedPlan,
-  scratch: string,
-  fetch: (key: string) => Promise<string>,
-  published: string[],
-): Promise<PublishedOutput[]> {
-  const pieces = new Map<string, { part: number; segment: Segment }[]>();
-  plan.parts.forEach((p, part) => {
-    if (p.kind === 'segment') pieces.set(p.presetId, [...(pieces.get(p.presetId) ?? []), { part, segment: p.segment }]);
-  });
+async function publishOutputs(deps: Deps, file: FileRecord, plan: SegmentedPlan, scratch: string, published: string[]): Promise<PublishedOutput[]> {
   const wholePart = plan.parts.findIndex((p) => p.kind === 'whole');
   const outputs: PublishedOutput[] = [];
   for (const presetId of file.run_presets ?? file.presets) {
     const preset = filePreset(file, presetId);
     if (!preset) continue;
     const name = `${preset.id}.${preset.extension}`;
-    const out = path.join(scratch, name);
-    const segments = pieces.get(presetId);
-    const startedAt = performance.now();
-    if (segments) {
-      segments.sort((a, b) => a.segment.index - b.segment.index);
-      const paths = await Promise.all(segments.map((s) => fetch(`${partScratchPrefix(file.id, file.generation, s.part)}/${name}`)));
-      await deps.media.joinSegments({ preset, segments: segments.map((s) => s.segment), paths, outPath: out });
-    } else {
-      // A copy, not a move: if this join is run again, the part's encode must still be there.
-      await copyFile(await fetch(`${partScratchPrefix(file.id, file.generation, wholePart)}/${name}`), out);
-    }
     const key = outputKey(file.id, file.generation, preset);
+    const joinPart = plan.parts.findIndex((p) => p.kind === 'join' && p.presetId === presetId);
+    const segmented = plan.parts.some((p) => p.kind === 'segment' && p.presetId === presetId);
+    const startedAt = performance.now();
     published.push(key);
-    outputs.push({ presetId, key, size: await deps.blobs.putFile(key, out) });
-    // Where a join's time goes, for the segmented bench (info: one line per output).
-    deps.log.info({ fileId: file.id, presetId, joined: Boolean(segments), ms: Math.round(performance.now() - startedAt) }, 'segmented output published');
+    let size: number;
+    if (segmented && joinPart < 0) {
+      const joined = await joinPresetSegments(deps, { file, plan, presetId, scratch });
+      size = await deps.blobs.putFile(key, joined.path);
+    } else {
+      size = await deps.blobs.copy(`${partScratchPrefix(file.id, file.generation, segmented ? joinPart : wholePart)}/${name}`, key);
+    }
+    outputs.push({ presetId, key, size });
+    deps.log.info({ fileId: file.id, presetId, joined: segmented, ms: Math.round(performance.now() - startedAt) }, 'segmented output published');
   }
   return outputs;
 }

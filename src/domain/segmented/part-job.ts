@@ -1,14 +1,15 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { segmentJoinKey, type JobPayload } from '../../jobs/definitions.ts';
+import { segmentJoinKey, segmentKey, type JobPayload } from '../../jobs/definitions.ts';
 import { MediaError } from '../../media/types.ts';
 import { partScratchPrefix } from '../blob-keys.ts';
-import type { Deps } from '../ports.ts';
+import type { Deps, FileRecord, Store } from '../ports.ts';
 import { filePreset } from '../preset-catalog.ts';
 import { jobScratch } from '../transcode.ts';
 import { removeSegmentScratch } from './cleanup.ts';
 import { failSegmented, MAX_PART_ATTEMPTS } from './fail.ts';
-import type { PartSpec, SegmentedPlan } from './plan.ts';
+import { joinPresetPart } from './join-part.ts';
+import { presetSegmentsDone, type PartSpec, type SegmentedPlan } from './plan.ts';
 import { partProgress } from './progress.ts';
 
 export type PartOutcome = 'done' | 'skipped' | 'canceled' | 'failed';
@@ -27,8 +28,9 @@ async function partToRun(deps: Deps, payload: { fileId: string; generation: numb
 
 /**
  * One part of a segmented transcode, on whichever slot or worker took it: the input comes from
- * blob storage, the encode goes back to blob storage under the generation's scratch prefix. The
- * part that finishes last, as the database decides in one transaction, enqueues the join.
+ * blob storage, the encode goes back to blob storage under the generation's scratch prefix. A
+ * preset's last segment queues that preset's join part; the part that finishes last, as the
+ * database decides in one transaction, queues the job that publishes and completes the file.
  */
 export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, ctx: { signal: AbortSignal; attempt: number }): Promise<PartOutcome> {
   const found = await partToRun(deps, payload);
@@ -42,20 +44,19 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
   const forward = () => abort.abort();
   ctx.signal.addEventListener('abort', forward, { once: true });
   try {
-    const input = await deps.blobs.openLocal(file.input_key, scratch);
-    try {
-      const onProgress = partProgress(deps, file, run.plan, payload.part, abort);
-      const files = await encodePart(deps, { file, plan: run.plan, spec, inputPath: input.path, scratch, signal: abort.signal, onProgress });
-      for (const [name, local] of files) await deps.blobs.putFile(`${prefix}/${name}`, local);
-    } finally {
-      await input.release();
-    }
+    const files =
+      spec.kind === 'join'
+        ? await joinPresetPart(deps, { file, plan: run.plan, presetId: spec.presetId, scratch })
+        : await encodeFromInput(deps, { file, plan: run.plan, spec, scratch, signal: abort.signal, part: payload.part, abort });
+    for (const [name, local] of files) await deps.blobs.putFile(`${prefix}/${name}`, local);
     const counted = await deps.store.transaction(async (tx) => {
       // Locks the file row: a cancel or another part's failure either came first or waits.
       const ours = await tx.files.update(file.id, { updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
       if (!ours) return 'moved-on' as const;
       const result = await tx.segmentRuns.finishPart(file.id, job.generation, payload.part);
-      if (result === 'last') await tx.jobs.enqueue({ name: 'segment.join', payload: job }, { key: segmentJoinKey(job), owner: file.user_id });
+      // Finishing work goes ahead of queued encodes (priority -1): it ends a job someone waits for.
+      if (result === 'last') await tx.jobs.enqueue({ name: 'segment.join', payload: job }, { key: segmentJoinKey(job), owner: file.user_id, priority: -1 });
+      if (result === 'more' && spec.kind === 'segment') await queueJoinIfReady(tx, run.plan, job, spec.presetId, file.user_id);
       return result;
     });
     if (counted === 'moved-on') {
@@ -81,10 +82,38 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
   }
 }
 
+/**
+ * Queues the preset's join part when the part just counted off was its last segment. Runs after
+ * the finishing transaction locked the file row, so of two segments finishing together the second
+ * sees the first one done: exactly one of them queues the join.
+ */
+async function queueJoinIfReady(tx: Store, plan: SegmentedPlan, job: { fileId: string; generation: number }, presetId: string, owner: string): Promise<void> {
+  const joinPart = plan.parts.findIndex((p) => p.kind === 'join' && p.presetId === presetId);
+  if (joinPart < 0 || !presetSegmentsDone(plan, presetId, await tx.segmentRuns.doneParts(job.fileId, job.generation))) return;
+  const payload = { ...job, part: joinPart };
+  await tx.jobs.enqueue({ name: 'segment', payload }, { key: segmentKey(payload), owner, priority: -1 });
+}
+
+/** Opens the input (a download with S3) for the part's encode, and lets it go after. */
+async function encodeFromInput(
+  deps: Deps,
+  r: { file: FileRecord; plan: SegmentedPlan; spec: EncodeSpec; scratch: string; signal: AbortSignal; part: number; abort: AbortController },
+): Promise<Map<string, string>> {
+  const input = await deps.blobs.openLocal(r.file.input_key, r.scratch);
+  try {
+    const onProgress = partProgress(deps, r.file, r.plan, r.part, r.abort);
+    return await encodePart(deps, { file: r.file, plan: r.plan, spec: r.spec, inputPath: input.path, scratch: r.scratch, signal: r.signal, onProgress });
+  } finally {
+    await input.release();
+  }
+}
+
+type EncodeSpec = Exclude<PartSpec, { kind: 'join' }>;
+
 interface PartRun {
   file: Parameters<typeof filePreset>[0];
   plan: SegmentedPlan;
-  spec: PartSpec;
+  spec: EncodeSpec;
   inputPath: string;
   scratch: string;
   signal: AbortSignal;

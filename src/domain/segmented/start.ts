@@ -2,7 +2,7 @@ import { segmentKey } from '../../jobs/definitions.ts';
 import type { Preset } from '../../media/presets.ts';
 import type { LoudnessAnalysis, ProbeResult, TrimRange } from '../../media/types.ts';
 import type { Deps, FileRecord, TranscodeJob } from '../ports.ts';
-import { planParts } from './plan.ts';
+import { partsQueuedAtStart, planParts } from './plan.ts';
 
 /**
  * Plans a long input into parts and enqueues one `segment` job per part, with the plan, in one
@@ -22,7 +22,7 @@ export async function startSegmented(
     await tx.segmentRuns.create({ fileId: file.id, generation: job.generation, plan, createdAt: deps.now() });
     // Parts wait in the fair queue like the transcode they belong to, and count as its user's.
     const priority = Math.max(0, (await tx.files.countActiveForUser(file.user_id)) - 1);
-    for (let part = 0; part < plan.parts.length; part++) {
+    for (const part of partsQueuedAtStart(plan)) {
       const payload = { fileId: file.id, generation: job.generation, part };
       await tx.jobs.enqueue({ name: 'segment', payload }, { key: segmentKey(payload), priority, owner: file.user_id });
     }
