@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { fixtures } from './helpers/audio.ts';
-import { launchBrowser, screenshot } from './helpers/browser.ts';
+import { launchBrowser, screenshot, signUpInBrowser } from './helpers/browser.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 /**
@@ -90,11 +90,7 @@ describe('many files at once, in a real browser', () => {
     await mkdir(path.join(dir, 'album'));
     await copyFile(await fixtures.wav(), path.join(dir, 'album', 'Track 1.wav'));
     await copyFile(await fixtures.hiRes(), path.join(dir, 'album', 'Track 2.flac'));
-    await page.goto(`${srv.url}/signup`);
-    await page.getByLabel('Username').fill('robin');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(`${srv.url}/files`);
+    await signUpInBrowser(page, srv.url, 'robin');
   });
   after(async () => {
     await browser?.close();

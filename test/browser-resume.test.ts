@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { inputKey } from '../src/domain/uploads.ts';
 import { fixtures } from './helpers/audio.ts';
-import { launchBrowser, screenshot } from './helpers/browser.ts';
+import { launchBrowser, screenshot, signUpInBrowser } from './helpers/browser.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const percentShown = (page: Page) =>
@@ -27,11 +27,7 @@ describe('resumable uploads in a real browser', () => {
   });
 
   it('after a reload mid-upload, choosing the same file again resumes where it stopped', async () => {
-    await page.goto(`${srv.url}/signup`);
-    await page.getByLabel('Username').fill('resumer');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(`${srv.url}/files`);
+    await signUpInBrowser(page, srv.url, 'resumer');
     assert.equal(await page.evaluate(() => typeof (window as unknown as { tus?: unknown }).tus), 'object', 'the tus client loaded');
 
     const source = await fixtures.long();

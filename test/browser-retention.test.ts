@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { runRetentionSweep } from '../src/domain/retention-sweep.ts';
 import { fixtures } from './helpers/audio.ts';
-import { launchBrowser, markPage, screenshot, stillSamePage } from './helpers/browser.ts';
+import { launchBrowser, markPage, screenshot, stillSamePage, signUpInBrowser } from './helpers/browser.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const DAY = 86_400_000;
@@ -24,11 +24,7 @@ describe('retention in a real browser', () => {
     srv = await startServer({ RETENTION_DAYS: '30', WORKER_CONCURRENCY: '1' });
     browser = await launchBrowser();
     tab = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
-    await tab.goto(`${srv.url}/signup`);
-    await tab.getByLabel('Username').fill('remy');
-    await tab.getByLabel('Password').fill('correct horse battery');
-    await tab.getByRole('button', { name: 'Create account' }).click();
-    await tab.waitForURL(`${srv.url}/files`);
+    await signUpInBrowser(tab, srv.url, 'remy');
   });
   after(async () => {
     await browser?.close();

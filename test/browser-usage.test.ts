@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setOverrides } from '../src/domain/quotas.ts';
 import { formatBytes } from '../src/format.ts';
 import { fixtures } from './helpers/audio.ts';
-import { launchBrowser, markPage, screenshot, stillSamePage } from './helpers/browser.ts';
+import { launchBrowser, markPage, screenshot, stillSamePage, signUpInBrowser } from './helpers/browser.ts';
 import { ApiClient } from './helpers/clients.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
@@ -50,11 +50,7 @@ describe('usage bars and the limits form in a real browser', { concurrency: fals
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     page = await context.newPage();
-    await page.goto(`${srv.url}/signup`);
-    await page.getByLabel('Username').fill('uma');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(`${srv.url}/files`);
+    await signUpInBrowser(page, srv.url, 'uma');
     userId = (await srv.app.deps.store.users.findByUsername('uma'))!.id;
     api = new ApiClient(srv.url);
     api.token = (await api.json<{ token: string }>('POST', '/tokens', { username: 'uma', password: 'correct horse battery' })).body.token;

@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { fixtures } from './helpers/audio.ts';
-import { launchBrowser, markPage, screenshot, stillSamePage } from './helpers/browser.ts';
+import { launchBrowser, markPage, screenshot, signUpInBrowser as signUp, stillSamePage } from './helpers/browser.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
-
-async function signUp(page: Page, base: string, username: string) {
-  await page.goto(`${base}/signup`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${base}/files`);
-}
 
 describe('in a real browser', () => {
   let srv: TestServer;
