@@ -56,7 +56,6 @@ function readHeader(data: Buffer, at: number): Header | undefined {
 
 /** The longest frame header: sync and codes (4), a 7-byte number, explicit size (2) and rate (2), CRC-8. */
 const MAX_HEADER = 16;
-const WINDOW = 1024 * 1024;
 
 /**
  * The frames of a FLAC segment from `from` (just after the metadata blocks), read through the
@@ -67,7 +66,7 @@ const WINDOW = 1024 * 1024;
 export async function* flacFrames(reader: SegmentReader, from: number): AsyncGenerator<FlacFrame> {
   let start = from;
   while (start < reader.size) {
-    let data = await reader.bytes(start, WINDOW);
+    let data = await reader.from(start, MAX_HEADER);
     const header = readHeader(data, 0);
     if (!header) throw new Error(`no FLAC frame header at byte ${start}`);
     let crc = flacCrc16(data.subarray(0, header.length));
@@ -85,7 +84,7 @@ export async function* flacFrames(reader: SegmentReader, from: number): AsyncGen
       }
       if (end >= 0 || atFileEnd) break;
       // The frame goes on past the window: read it again from its start, twice as far.
-      data = await reader.bytes(start, data.length * 2);
+      data = await reader.from(start, data.length * 2);
     }
     if (end < 0) {
       if (crc !== 0) throw new Error(`FLAC frame at byte ${start} has a bad CRC-16`);

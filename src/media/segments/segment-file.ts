@@ -1,13 +1,13 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 
 /**
- * Bounded-memory file access for the joins. A segment is read through a window of about 1 MiB
- * that slides forward as the join walks its frames, and the joined file is written through a
- * buffer of about 1 MiB, with positional writes at the end for headers that need totals. Every
- * window refill and buffer flush awaits the file system, so a join gives the event loop a turn
- * at least once per MiB of work instead of holding it for a whole file.
+ * Bounded-memory file access for the joins. A segment is read through a window of 256 KiB that
+ * slides forward as the join walks its frames, and the joined file is written through a buffer
+ * of about 1 MiB, with positional writes at the end for headers that need totals. Every window
+ * refill and buffer flush awaits the file system, so a join gives the event loop a turn after
+ * each 256 KiB of input it checksums instead of holding it for a whole file.
  */
-const WINDOW = 1024 * 1024;
+const WINDOW = 256 * 1024;
 const FLUSH_AT = 1024 * 1024;
 
 export class SegmentReader {
@@ -47,6 +47,15 @@ export class SegmentReader {
     this.window = buffer;
     this.windowAt = at;
     return buffer.subarray(0, want);
+  }
+
+  /**
+   * Everything the window holds from `at` on, at least `min` bytes (fewer only at the end of the
+   * file): for scans that do not know how long a frame is until they find its end.
+   */
+  async from(at: number, min: number): Promise<Buffer> {
+    await this.bytes(at, min);
+    return this.window.subarray(at - this.windowAt);
   }
 
   close(): Promise<void> {
