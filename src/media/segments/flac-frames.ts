@@ -1,4 +1,4 @@
-import { flacCrc16, flacCrc16Byte, flacCrc8 } from './crc.ts';
+import { flacCrc16, flacCrc16AfterZeros, flacCrc16Byte, flacCrc8 } from './crc.ts';
 import type { SegmentReader } from './segment-file.ts';
 
 /**
@@ -117,10 +117,15 @@ export function codeNumber(value: number): Buffer {
   return out;
 }
 
-/** The frame with a new frame (or sample) number, its CRC-8 and CRC-16 computed again. */
+/**
+ * The frame with a new frame (or sample) number and its CRC-8 and CRC-16 made again. The body is
+ * copied, not checksummed again: the new CRC-16 follows from the stored one and the two headers.
+ */
 export function renumberFrame(frame: FlacFrame, number: number): Buffer {
-  const head = Buffer.concat([frame.bytes.subarray(0, 4), codeNumber(number), frame.headerTail]);
-  const withCrc8 = Buffer.concat([head, Buffer.from([flacCrc8(head)]), frame.body]);
-  const crc16 = flacCrc16(withCrc8);
-  return Buffer.concat([withCrc8, Buffer.from([crc16 >> 8, crc16 & 0xff])]);
+  const numbered = Buffer.concat([frame.bytes.subarray(0, 4), codeNumber(number), frame.headerTail]);
+  const head = Buffer.concat([numbered, Buffer.from([flacCrc8(numbered)])]);
+  const oldHead = frame.bytes.subarray(0, frame.bytes.length - frame.body.length - 2);
+  const stored = frame.bytes.readUInt16BE(frame.bytes.length - 2);
+  const crc16 = stored ^ flacCrc16AfterZeros(flacCrc16(oldHead) ^ flacCrc16(head), frame.body.length);
+  return Buffer.concat([head, frame.body, Buffer.from([crc16 >> 8, crc16 & 0xff])]);
 }
