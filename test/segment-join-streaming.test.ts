@@ -113,13 +113,22 @@ describe('streaming joins', () => {
       assert.ok(longCost.peakRssMiB < shortCost.peakRssMiB + 24, report);
     });
 
-    it('the event loop stays responsive while MP3 and FLAC joins of 20 minutes run (longest delay under 500 ms)', async () => {
+    // Generous: with a turn every 10 ms of work, the OS alone stalled the loop 538 ms once on this
+    // crowded 2-core machine (the joins bench, load average 10); the in-memory joins held it for
+    // seconds: 60 minutes of MP3 5–14 s, of FLAC 27–51 s.
+    it('the event loop stays responsive while MP3 and FLAC joins of 20 minutes run (longest delay under 1 s), where the in-memory FLAC join held it', async () => {
+      const job = (presetId: string, o: SegmentOutputs, name: string): JoinJob => ({ presetId, segments: o.segments, paths: o.paths, outPath: path.join(dir, name) });
+      const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' / ');
       for (const [presetId, o] of [['mp3-320k', long], ['flac-cd', longFlac]] as const) {
-        const cost = await joinInChild('new', { presetId, segments: o.segments, paths: o.paths, outPath: path.join(dir, `loop-${presetId}`) }, dir);
-        console.log(`${presetId}: join ${(cost.ms / 1000).toFixed(1)} s, longest event-loop delay ${cost.maxLoopDelayMs.toFixed(0)} ms, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
-        assert.ok(cost.ms > 1000, `${presetId}: the join should take long enough to block (${cost.ms.toFixed(0)} ms)`);
-        assert.ok(cost.maxLoopDelayMs < 500, `${presetId}: the event loop waited ${cost.maxLoopDelayMs.toFixed(0)} ms`);
+        const cost = await joinInChild('new', job(presetId, o, `loop-${presetId}`), dir);
+        console.log(`${presetId}: join ${(cost.ms / 1000).toFixed(1)} s, event-loop delay longest ${cost.maxLoopDelayMs.toFixed(0)} ms, 99th percentile ${cost.p99LoopDelayMs.toFixed(0)} ms, load average ${load()}`);
+        // The FLAC join (CRC-16 over every byte) is the one that takes seconds, even on an idle machine.
+        if (presetId === 'flac-cd') assert.ok(cost.ms > 1000, `${presetId}: the join should take long enough to block (${cost.ms.toFixed(0)} ms)`);
+        assert.ok(cost.maxLoopDelayMs < 1000, `${presetId}: the event loop waited ${cost.maxLoopDelayMs.toFixed(0)} ms`);
       }
+      const legacy = await joinInChild('legacy', job('flac-cd', longFlac, 'loop-legacy-flac'), dir);
+      console.log(`flac-cd in memory: join ${(legacy.ms / 1000).toFixed(1)} s, event-loop delay longest ${legacy.maxLoopDelayMs.toFixed(0)} ms, load average ${load()}`);
+      assert.ok(legacy.maxLoopDelayMs > 1000, `the check can fail: the in-memory FLAC join held the loop ${legacy.maxLoopDelayMs.toFixed(0)} ms`);
     });
   });
 });

@@ -2,7 +2,7 @@
  * Runs one join in a process of its own and prints what it cost as one JSON line: peak RSS above
  * the RSS just before the join (from the kernel's high-water mark, so no peak is missed between
  * samples), the largest `arrayBuffers` seen (sampled each 5 ms; Buffers live there), the longest
- * event-loop delay, and the wall time.
+ * event-loop delay and its 99th percentile, and the wall time.
  *
  *   node --import tsx test/helpers/join-in-child.ts <new|legacy> <job.json>
  *
@@ -25,6 +25,7 @@ export interface JoinCost {
   peakRssMiB: number;
   peakArrayBuffersMiB: number;
   maxLoopDelayMs: number;
+  p99LoopDelayMs: number;
   ms: number;
 }
 
@@ -54,6 +55,7 @@ const cost: JoinCost = {
   peakRssMiB: (process.resourceUsage().maxRSS * 1024 - baseRss) / MiB,
   peakArrayBuffersMiB: (peakArrayBuffers - baseArrayBuffers) / MiB,
   maxLoopDelayMs: delay.max / 1e6,
+  p99LoopDelayMs: delay.percentile(99) / 1e6,
   ms,
 };
 console.log(JSON.stringify(cost));
