@@ -49,7 +49,7 @@ export async function joinAac(segments: readonly Segment[], paths: readonly stri
   const adtsPath = `${outPath}.adts`;
   try {
     await withSegments(paths, (readers) =>
-      JoinOutput.write(adtsPath, async (out) => {
+      JoinOutput.writeFile(adtsPath, async (out) => {
         for (const [i, packets] of kept.entries()) await writeAdts(readers[i]!, packets, first, out);
       }),
     );

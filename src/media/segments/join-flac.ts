@@ -78,7 +78,7 @@ function wholeStreaminfo(body: Buffer, minFrame: number, maxFrame: number, total
 export async function joinFlac(segments: readonly Segment[], paths: readonly string[], outPath: string, ffmpegPath?: string): Promise<void> {
   let bits = 0;
   await withSegments(paths, (readers) =>
-    JoinOutput.write(outPath, async (out) => {
+    JoinOutput.writeFile(outPath, async (out) => {
       const first = await readMetadata(readers[0]!, true);
       const streaminfo = first.blocks.find((b) => b.type === STREAMINFO);
       if (!streaminfo) throw new Error('FLAC segment has no STREAMINFO');

@@ -19,7 +19,7 @@ import { rewriteXingFrame, xingPadding } from './xing-header.ts';
  */
 export async function joinMp3(segments: readonly Segment[], paths: readonly string[], outPath: string): Promise<void> {
   await withSegments(paths, (readers) =>
-    JoinOutput.write(outPath, async (out) => {
+    JoinOutput.writeFile(outPath, async (out) => {
       const starts: number[] = [];
       let bytes = 0;
       let musicCrc = 0;

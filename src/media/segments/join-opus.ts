@@ -81,7 +81,7 @@ export async function joinOpus(segments: readonly Segment[], paths: readonly str
     async function* audio(): AsyncGenerator<Buffer> {
       for (const [i, reader] of readers.entries()) yield* keptPackets(reader, segments[i]!);
     }
-    await JoinOutput.write(outPath, async (out) => {
+    await JoinOutput.writeFile(outPath, async (out) => {
       const writer = new OggWriter(first.serial, (page) => out.write(page));
       await writer.writePackets([first.headers[0]!], 1, () => 0n, { first: true });
       await writer.writePackets([first.headers[1]!], 1, () => 0n);
