@@ -6,7 +6,7 @@
  * cost per request; job wall time with loudness normalization against without; a second
  * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once;
  * fifty 3-minute files at once; one long input segmented over both slots against one bare ffmpeg
- * process (issue 12). Prints a table,
+ * process (issue 12); the segment joins in memory against streamed. Prints a table,
  * then one JSON line. `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -30,11 +30,12 @@ import { killLiveChildren } from './proc.ts';
 import { round } from './util.ts';
 import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
 import { reportSegmented, segmentedBenchmark } from './segmented.ts';
+import { reportSegmentJoins, segmentJoinsBenchmark } from './segment-joins.ts';
 import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'fairness', 'fairness-scale-out', 'load', 'batch'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'joins', 'fairness', 'fairness-scale-out', 'load', 'batch'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -150,6 +151,12 @@ async function main(): Promise<void> {
       log(`loudness benchmark, ${ROUNDS} rounds of off, podcast, streaming, broadcast (order rotated), input ${input} (load ${loadavg()}):`);
       const loudness = await loudnessBenchmark(input, workDir, ROUNDS, log);
       reports.push(() => (summary.loudness = reportLoudness(loudness, log)));
+    }
+
+    if (suites.has('joins')) {
+      log(`segment joins benchmark, ${ROUNDS} rounds of in-memory and streamed joins (load ${loadavg()}):`);
+      const joins = await segmentJoinsBenchmark(workDir, ROUNDS, log);
+      reports.push(() => (summary.joins = reportSegmentJoins(joins, log)));
     }
 
     if (suites.has('segmented')) {

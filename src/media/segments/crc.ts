@@ -46,6 +46,33 @@ export function flacCrc16Byte(crc: number, byte: number): number {
   return ((crc << 8) & 0xffff) ^ crc16Table[(crc >> 8) ^ byte]!;
 }
 
+/** a·b modulo FLAC's CRC-16 polynomial x^16 + x^15 + x^2 + 1, for a and b below 2^16. */
+function mulMod16(a: number, b: number): number {
+  let r = 0;
+  for (let bit = 15; bit >= 0; bit--) {
+    r <<= 1;
+    if (r & 0x10000) r ^= 0x18005;
+    if ((b >> bit) & 1) r ^= a;
+  }
+  return r;
+}
+
+/**
+ * The FLAC CRC-16 of a message whose CRC-16 is `crc`, followed by `zeros` zero bytes: crc·x^(8n)
+ * modulo the polynomial, by squaring, in a few dozen steps whatever n is. With it a frame whose
+ * header changes gets its new CRC-16 from the old one without reading its body again (CRCs from
+ * zero are linear: crc(H‖B) = crc(H)·x^(8|B|) ⊕ crc(B)).
+ */
+export function flacCrc16AfterZeros(crc: number, zeros: number): number {
+  let power = 1;
+  let base = 0x100; // x^8
+  for (let n = zeros; n > 0; n = Math.floor(n / 2)) {
+    if (n % 2 === 1) power = mulMod16(power, base);
+    base = mulMod16(base, base);
+  }
+  return mulMod16(crc, power);
+}
+
 export function crc16Arc(bytes: Uint8Array, crc = 0): number {
   for (const b of bytes) crc = (crc >>> 8) ^ arcTable[(crc ^ b) & 0xff]!;
   return crc;

@@ -1,4 +1,5 @@
-import { flacCrc16, flacCrc16Byte, flacCrc8 } from './crc.ts';
+import { flacCrc16, flacCrc16AfterZeros, flacCrc16Byte, flacCrc8 } from './crc.ts';
+import type { SegmentReader } from './segment-file.ts';
 
 /**
  * FLAC frames as the format description lays them out: a header (sync, block size and rate
@@ -53,36 +54,51 @@ function readHeader(data: Buffer, at: number): Header | undefined {
   return { length: end + 1 - at, blockSize, variable: (data[at + 1]! & 1) === 1, numberEnd };
 }
 
-/** Splits the frames of a FLAC stream that starts at `from` (just after the metadata blocks). */
-export function readFlacFrames(data: Buffer, from: number): FlacFrame[] {
-  const frames: FlacFrame[] = [];
+/** The longest frame header: sync and codes (4), a 7-byte number, explicit size (2) and rate (2), CRC-8. */
+const MAX_HEADER = 16;
+
+/**
+ * The frames of a FLAC segment from `from` (just after the metadata blocks), read through the
+ * reader's window. A frame ends where the next valid header starts and the running CRC-16 comes
+ * out at zero; a candidate header is only looked at once all of it is in the window, so the
+ * frames found are the ones a scan of the whole file in memory finds.
+ */
+export async function* flacFrames(reader: SegmentReader, from: number): AsyncGenerator<FlacFrame> {
   let start = from;
-  while (start < data.length) {
-    const header = readHeader(data, start);
+  while (start < reader.size) {
+    let data = await reader.from(start, MAX_HEADER);
+    const header = readHeader(data, 0);
     if (!header) throw new Error(`no FLAC frame header at byte ${start}`);
-    let crc = flacCrc16(data.subarray(start, start + header.length));
+    let crc = flacCrc16(data.subarray(0, header.length));
     let end = -1;
-    for (let p = start + header.length; p < data.length; p++) {
-      if (crc === 0 && p >= start + header.length + 2 && data[p] === 0xff && readHeader(data, p)) {
-        end = p;
-        break;
+    let p = header.length;
+    for (;;) {
+      const atFileEnd = start + data.length >= reader.size;
+      const limit = atFileEnd ? data.length : data.length - MAX_HEADER;
+      for (; p < limit; p++) {
+        if (crc === 0 && p >= header.length + 2 && data[p] === 0xff && readHeader(data, p)) {
+          end = p;
+          break;
+        }
+        crc = flacCrc16Byte(crc, data[p]!);
       }
-      crc = flacCrc16Byte(crc, data[p]!);
+      if (end >= 0 || atFileEnd) break;
+      // The frame goes on past the window: read it again from its start, twice as far.
+      data = await reader.from(start, data.length * 2);
     }
     if (end < 0) {
       if (crc !== 0) throw new Error(`FLAC frame at byte ${start} has a bad CRC-16`);
       end = data.length;
     }
-    frames.push({
-      bytes: data.subarray(start, end),
+    yield {
+      bytes: data.subarray(0, end),
       blockSize: header.blockSize,
       variable: header.variable,
-      headerTail: data.subarray(header.numberEnd, start + header.length - 1),
-      body: data.subarray(start + header.length, end - 2),
-    });
-    start = end;
+      headerTail: data.subarray(header.numberEnd, header.length - 1),
+      body: data.subarray(header.length, end - 2),
+    };
+    start += end;
   }
-  return frames;
 }
 
 /** FLAC's UTF-8-like coding of a frame or sample number (up to 36 bits). */
@@ -101,10 +117,15 @@ export function codeNumber(value: number): Buffer {
   return out;
 }
 
-/** The frame with a new frame (or sample) number, its CRC-8 and CRC-16 computed again. */
+/**
+ * The frame with a new frame (or sample) number and its CRC-8 and CRC-16 made again. The body is
+ * copied, not checksummed again: the new CRC-16 follows from the stored one and the two headers.
+ */
 export function renumberFrame(frame: FlacFrame, number: number): Buffer {
-  const head = Buffer.concat([frame.bytes.subarray(0, 4), codeNumber(number), frame.headerTail]);
-  const withCrc8 = Buffer.concat([head, Buffer.from([flacCrc8(head)]), frame.body]);
-  const crc16 = flacCrc16(withCrc8);
-  return Buffer.concat([withCrc8, Buffer.from([crc16 >> 8, crc16 & 0xff])]);
+  const numbered = Buffer.concat([frame.bytes.subarray(0, 4), codeNumber(number), frame.headerTail]);
+  const head = Buffer.concat([numbered, Buffer.from([flacCrc8(numbered)])]);
+  const oldHead = frame.bytes.subarray(0, frame.bytes.length - frame.body.length - 2);
+  const stored = frame.bytes.readUInt16BE(frame.bytes.length - 2);
+  const crc16 = stored ^ flacCrc16AfterZeros(flacCrc16(oldHead) ^ flacCrc16(head), frame.body.length);
+  return Buffer.concat([head, frame.body, Buffer.from([crc16 >> 8, crc16 & 0xff])]);
 }

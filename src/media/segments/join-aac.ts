@@ -1,16 +1,18 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { adtsHeader } from './adts.ts';
 import { readMp4Audio, type Mp4Audio, type Mp4Packet } from './mp4-packets.ts';
 import type { Segment } from './plan.ts';
 import { runFfmpeg } from './run-ffmpeg.ts';
+import { JoinOutput, withSegments, type SegmentReader } from './segment-file.ts';
 
-/** The packets' bytes: a segment's MP4 is read once (a few MB per minute), not packet by packet. */
-async function packetBytes(file: string, packets: readonly Mp4Packet[]): Promise<Buffer[]> {
-  const data = await readFile(file);
-  return packets.map((p) => {
-    if (p.pos + p.size > data.length) throw new Error(`an AAC packet lies past the end of ${file}`);
-    return data.subarray(p.pos, p.pos + p.size);
-  });
+/** Writes a segment's kept packets as ADTS, reading them through the reader's window (MP4 keeps them in order). */
+async function writeAdts(reader: SegmentReader, packets: readonly Mp4Packet[], audio: Mp4Audio, out: JoinOutput): Promise<void> {
+  for (const p of packets) {
+    const bytes = await reader.bytes(p.pos, p.size);
+    if (bytes.length !== p.size) throw new Error(`an AAC packet lies past the end of ${reader.path}`);
+    await out.write(adtsHeader(bytes.length, audio.sampleRate, audio.channels));
+    await out.write(bytes);
+  }
 }
 
 function keptPackets(segment: Segment, audio: Mp4Audio, frameSize: number): Mp4Packet[] {
@@ -46,11 +48,11 @@ export async function joinAac(segments: readonly Segment[], paths: readonly stri
 
   const adtsPath = `${outPath}.adts`;
   try {
-    const chunks: Buffer[] = [];
-    for (const [i, packets] of kept.entries()) {
-      for (const bytes of await packetBytes(paths[i]!, packets)) chunks.push(adtsHeader(bytes.length, first.sampleRate, first.channels), bytes);
-    }
-    await writeFile(adtsPath, Buffer.concat(chunks));
+    await withSegments(paths, (readers) =>
+      JoinOutput.writeFile(adtsPath, async (out) => {
+        for (const [i, packets] of kept.entries()) await writeAdts(readers[i]!, packets, first, out);
+      }),
+    );
     // Timestamps in samples (time_base 1/rate), as the encoder stamps them in one pass.
     const setts = `setts=ts=(N-1)*${frameSize}:duration=if(eq(N\\,${total - 1})\\,${lastDuration}\\,${frameSize}):time_base=1/${first.sampleRate}`;
     const args = [
