@@ -14,16 +14,17 @@ import { signUpAndLogIn } from './http.ts';
 import { Cluster, startBackends } from './scale.ts';
 import type { WorkerProc } from './scale-worker.ts';
 import { partCostsOf } from './segmented-parts.ts';
+import { timeInputDownload, type S3Download } from './segmented-s3.ts';
 import { alternateRounds, bareOnce, longInput, PRESET_IDS, serviceOnce, type SegmentedRuns } from './segmented.ts';
 import { round, sleep } from './util.ts';
 
 const WORKERS = 2;
 const SLOTS_PER_WORKER = 1;
 
-export async function segmentedScaleOutBenchmark(workDir: string, rounds: number, log: (line: string) => void): Promise<SegmentedRuns> {
+export async function segmentedScaleOutBenchmark(workDir: string, rounds: number, log: (line: string) => void): Promise<SegmentedRuns & { inputDownload?: S3Download }> {
   const loadBefore = os.loadavg().map((l) => round(l, 2));
   const input = await longInput();
-  const runs: SegmentedRuns = { mode: 'scale-out', inputMinutes: input.minutes, presets: PRESET_IDS, slots: WORKERS * SLOTS_PER_WORKER, bareMs: [], serviceMs: [], ratio: 0, loadBefore, loadAfter: [], parts: [] };
+  const runs: SegmentedRuns & { inputDownload?: S3Download } = { mode: 'scale-out', inputMinutes: input.minutes, presets: PRESET_IDS, slots: WORKERS * SLOTS_PER_WORKER, bareMs: [], serviceMs: [], ratio: 0, loadBefore, loadAfter: [], parts: [] };
   const backends = await startBackends();
   try {
     const { cluster } = await Cluster.create('segmented', backends);
@@ -38,6 +39,9 @@ export async function segmentedScaleOutBenchmark(workDir: string, rounds: number
         return partCostsOf(workers.flatMap((w) => w.lines.map((l) => l.fields)), fileId, input.probe.durationMs / 1000);
       };
       await alternateRounds(runs, rounds, () => bareOnce(input, workDir), () => serviceOnce(web.port, token, input), costsOf, log);
+      // Once the rounds are over, so it competes with nothing of this bench.
+      runs.inputDownload = await timeInputDownload(cluster.env, input.path, workDir);
+      log(`  the input from the bucket into scratch, as each part fetches it: ${runs.inputDownload.ms.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s for ${Math.round(runs.inputDownload.bytes / 1e6)} MB (load ${os.loadavg()[0]?.toFixed(2)})`);
     } finally {
       await cluster.stop();
     }
