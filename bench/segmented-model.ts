@@ -32,7 +32,7 @@ interface Costs {
     secondsPerInputMinute: number;
     copySecondsPerInputMinute: number;
     mbPerMinute: number;
-    ifSplit: { encodeSecondsPerAudioMinute: number; joinSecondsPerAudioMinute: number; peaksSecondsPerInputMinute: number };
+    ifSplit: { encodeSecondsPerAudioMinute: number; joinSecondsPerAudioMinute: Record<string, number>; peaksSecondsPerInputMinute: number };
   };
 }
 
@@ -111,8 +111,9 @@ export function simulate(costs: Costs, sc: Scenario, inputMinutes: number, slots
   if (sc.splitWhole) {
     const peaks = w.ifSplit.peaksSecondsPerInputMinute * inputMinutes + transfer(inputMb);
     add({ name: 'peaks', cost: peaks, readyAt: 0, onEnd: (e) => lastEnds.push(e) });
-    const perOutput = { encodeSecondsPerAudioMinute: w.ifSplit.encodeSecondsPerAudioMinute / w.presets.length, decodeSecondsPerStartMinute: 0.02, preRollSeconds: 0, joinSecondsPerAudioMinute: w.ifSplit.joinSecondsPerAudioMinute / w.presets.length, mbPerMinute: w.mbPerMinute / w.presets.length };
-    for (const id of w.presets) segmented(id, perOutput);
+    // Lossless segments need no pre-roll (decision 0012); the one-pass cost is shared between them.
+    const perOutput = (id: string) => ({ encodeSecondsPerAudioMinute: w.ifSplit.encodeSecondsPerAudioMinute / w.presets.length, decodeSecondsPerStartMinute: 0.02, preRollSeconds: 0, joinSecondsPerAudioMinute: w.ifSplit.joinSecondsPerAudioMinute[id] ?? 0, mbPerMinute: w.mbPerMinute / w.presets.length });
+    for (const id of w.presets) segmented(id, perOutput(id));
   } else {
     const cost = w.secondsPerInputMinute * inputMinutes + transfer(inputMb) + transfer(wholeMb);
     longestPart = Math.max(longestPart, cost);
@@ -143,7 +144,8 @@ export function simulate(costs: Costs, sc: Scenario, inputMinutes: number, slots
   const joinTail = joins.reduce((sum, j) => sum + j.cost, 0);
   cpu += joinTail;
   const end = sc.join === 'serial' ? lastPartEnd + pickup + joinTail : Math.max(lastPartEnd, ...lastEnds);
-  return { wall: round(costs.splitJobSeconds + end, 1), cpu: round(cpu, 1), longestPart: round(longestPart, 1), joinTail: round(joinTail, 1) };
+  // In S3 mode the split job downloads the whole input too (to probe it fully).
+  return { wall: round(costs.splitJobSeconds + transfer(inputMb) + end, 1), cpu: round(cpu, 1), longestPart: round(longestPart, 1), joinTail: round(joinTail, 1) };
 }
 
 export const SCENARIOS: Scenario[] = [

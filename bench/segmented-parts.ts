@@ -4,7 +4,7 @@
  * pair and the join's per-output times. Works for the embedded service and for scale-out workers.
  */
 import { findPreset, outputSampleRate } from '../src/media/presets.ts';
-import { isRecord, round } from './util.ts';
+import { isRecord, round, sleep } from './util.ts';
 
 export interface PartCost {
   part: number;
@@ -119,6 +119,19 @@ export function partCostsOf(lines: readonly Record<string, unknown>[], fileId: s
     parts,
     joins,
   };
+}
+
+/**
+ * The costs once the join has logged its end: the completion event goes out when the file is
+ * completed, before the join removes the scratch (seconds in S3) and logs "job finished".
+ */
+export async function settledPartCosts(lines: () => Promise<Record<string, unknown>[]>, fileId: string, inputSeconds: number, timeoutMs = 120_000): Promise<PartCosts> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const costs = partCostsOf(await lines(), fileId, inputSeconds);
+    if (!Number.isNaN(costs.joinJobMs) || Date.now() > deadline) return costs;
+    await sleep(500);
+  }
 }
 
 /** Least squares through the origin of wall = a·audio + b·from (minutes), per segmented preset. */

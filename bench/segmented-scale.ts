@@ -13,10 +13,10 @@ import os from 'node:os';
 import { signUpAndLogIn } from './http.ts';
 import { Cluster, startBackends } from './scale.ts';
 import type { WorkerProc } from './scale-worker.ts';
-import { partCostsOf } from './segmented-parts.ts';
+import { settledPartCosts } from './segmented-parts.ts';
 import { timeInputDownload, type S3Download } from './segmented-s3.ts';
 import { alternateRounds, bareOnce, longInput, PRESET_IDS, serviceOnce, type SegmentedRuns } from './segmented.ts';
-import { round, sleep } from './util.ts';
+import { round } from './util.ts';
 
 const WORKERS = 2;
 const SLOTS_PER_WORKER = 1;
@@ -34,10 +34,7 @@ export async function segmentedScaleOutBenchmark(workDir: string, rounds: number
       for (let i = 0; i < WORKERS; i++) workers.push(await cluster.startWorker(`worker ${i + 1}`, SLOTS_PER_WORKER, 60_000, { SEGMENT_MIN_SECONDS: '300' }));
       log(`  PostgreSQL + s3rver on loopback, web process + ${WORKERS} worker processes × ${SLOTS_PER_WORKER} slot`);
       const token = await signUpAndLogIn(web.port);
-      const costsOf = async (fileId: string) => {
-        await sleep(300); // the join's last lines may still be on their way through the pipes
-        return partCostsOf(workers.flatMap((w) => w.lines.map((l) => l.fields)), fileId, input.probe.durationMs / 1000);
-      };
+      const costsOf = (fileId: string) => settledPartCosts(() => Promise.resolve(workers.flatMap((w) => w.lines.map((l) => l.fields))), fileId, input.probe.durationMs / 1000);
       await alternateRounds(runs, rounds, () => bareOnce(input, workDir), () => serviceOnce(web.port, token, input), costsOf, log);
       // Once the rounds are over, so it competes with nothing of this bench.
       runs.inputDownload = await timeInputDownload(cluster.env, input.path, workDir);

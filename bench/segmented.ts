@@ -8,9 +8,9 @@ import type { ProbeResult } from '../src/media/types.ts';
 import { apiJson, multipartBody, postStream, signUpAndLogIn, watchCompletions } from './http.ts';
 import { diskFile, ensureInputWavOf } from './input.ts';
 import { freePort, startNodeChild, timeProcess } from './proc.ts';
-import { logObjects, partCostsOf, reportParts, type PartCosts } from './segmented-parts.ts';
+import { logObjects, reportParts, settledPartCosts, type PartCosts } from './segmented-parts.ts';
 import { serviceEnv } from './service.ts';
-import { isRecord, median, round, sleep } from './util.ts';
+import { isRecord, median, round } from './util.ts';
 
 /** The set: the three defaults plus MP3 320k and Opus. */
 export const PRESET_IDS = [...defaultPresetIds, 'mp3-320k', 'opus-96k'];
@@ -129,10 +129,7 @@ export async function segmentedBenchmark(workDir: string, rounds: number, log: (
   const runs: SegmentedRuns = { mode: 'embedded', inputMinutes: input.minutes, presets: PRESET_IDS, slots, bareMs: [], serviceMs: [], ratio: 0, loadBefore, loadAfter: [], parts: [] };
   try {
     const token = await signUpAndLogIn(port);
-    const costsOf = async (fileId: string) => {
-      await sleep(300); // the last lines reach the file through a stream
-      return partCostsOf(logObjects(await readFile(logFile, 'utf8')), fileId, input.probe.durationMs / 1000);
-    };
+    const costsOf = (fileId: string) => settledPartCosts(async () => logObjects(await readFile(logFile, 'utf8')), fileId, input.probe.durationMs / 1000);
     await alternateRounds(runs, rounds, () => bareOnce(input, workDir), () => serviceOnce(port, token, input), costsOf, log);
   } finally {
     await child.stop();
