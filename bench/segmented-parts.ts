@@ -8,8 +8,9 @@ import { isRecord, round, sleep } from './util.ts';
 
 export interface PartCost {
   part: number;
-  kind: 'whole' | 'segment';
-  /** The segment's preset, or the whole part's presets joined with "+". */
+  /** `join`: a preset's join run as a part of its own, where the plan has such parts. */
+  kind: 'whole' | 'segment' | 'join';
+  /** The segment's (or join's) preset, or the whole part's presets joined with "+". */
   presets: string;
   /** The segment's index within its preset; -1 for the whole part. */
   index: number;
@@ -90,6 +91,7 @@ export function partCostsOf(lines: readonly Record<string, unknown>[], fileId: s
     const spec = layout[part] ?? {};
     // Embedded: one pool per process, so every part shows the same worker.
     const started = { wallMs: r.endedAt - r.startedAt, startedAfterSplitMs: r.startedAt - splitAt, worker: workerName(r.worker) };
+    if (spec.kind === 'join') return { part, kind: 'join', presets: String(spec.presetId), index: -1, fromSeconds: 0, audioSeconds: inputSeconds, ...started };
     if (spec.kind !== 'segment') {
       const ids = Array.isArray(spec.presetIds) ? spec.presetIds.map(String) : [];
       return { part, kind: 'whole', presets: ['peaks', ...ids].join('+'), index: -1, fromSeconds: 0, audioSeconds: inputSeconds, ...started };

@@ -30,7 +30,7 @@ export async function startSegmented(
   });
   if (started) {
     // `layout` names each part (by its index in the queue payload) for the segmented benches' per-part costs.
-    const layout = plan.parts.map((p) => (p.kind === 'whole' ? { kind: p.kind, presetIds: p.presetIds } : { kind: p.kind, presetId: p.presetId, index: p.segment.index, encodeFrom: p.segment.encodeFrom, encodeTo: p.segment.encodeTo ?? null }));
+    const layout = plan.parts.map((p) => ('segment' in p ? { kind: p.kind, presetId: p.presetId, index: p.segment.index, encodeFrom: p.segment.encodeFrom, encodeTo: p.segment.encodeTo ?? null } : p));
     deps.log.info({ fileId: file.id, generation: job.generation, parts: plan.parts.length, onePass: plan.onePass, layout }, 'transcode split into parts');
   }
   return started;
