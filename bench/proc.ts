@@ -78,6 +78,7 @@ export async function startNodeChild(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   port: number,
+  opts: { logFile?: string } = {},
 ): Promise<Child> {
   const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: repoRoot,
@@ -90,9 +91,11 @@ export async function startNodeChild(
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   // BENCH_CHILD_LOG keeps a child's whole log for looking at where a run's time went.
+  // opts.logFile does the same for a bench that reads the log back (the segmented benches' part costs).
   const whole = process.env.BENCH_CHILD_LOG;
-  if (whole) {
-    const file = createWriteStream(`${whole}.${name.replace(/[^\w.-]+/g, '_')}.log`, { flags: 'a' });
+  const logFiles = [...(whole ? [`${whole}.${name.replace(/[^\w.-]+/g, '_')}.log`] : []), ...(opts.logFile ? [opts.logFile] : [])];
+  for (const logFile of logFiles) {
+    const file = createWriteStream(logFile, { flags: 'a' });
     proc.stdout?.pipe(file, { end: false });
     proc.stderr?.pipe(file, { end: false });
   }

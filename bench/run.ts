@@ -6,7 +6,8 @@
  * cost per request; job wall time with loudness normalization against without; a second
  * user's wait behind another's 100 queued jobs; 1,000 event streams and 200 uploads at once;
  * fifty 3-minute files at once; one long input segmented over both slots against one bare ffmpeg
- * process (issue 12); the segment joins in memory against streamed. Prints a table,
+ * process (issue 12), embedded and scale-out, with each part's cost; 8 short jobs with and without
+ * segmenting; the segment joins in memory against streamed. Prints a table,
  * then one JSON line. `npm run bench -- webhooks resumable` runs only the suites named.
  */
 import { rmSync } from 'node:fs';
@@ -31,11 +32,13 @@ import { round } from './util.ts';
 import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
 import { reportSegmented, segmentedBenchmark } from './segmented.ts';
 import { reportSegmentJoins, segmentJoinsBenchmark } from './segment-joins.ts';
+import { reportSegmentedBatch, segmentedBatchBenchmark } from './segmented-batch.ts';
+import { segmentedScaleOutBenchmark } from './segmented-scale.ts';
 import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'joins', 'fairness', 'fairness-scale-out', 'load', 'batch'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'segmented-scale-out', 'segmented-batch', 'joins', 'fairness', 'fairness-scale-out', 'load', 'batch'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -163,6 +166,18 @@ async function main(): Promise<void> {
       log(`segmented transcoding benchmark, ${ROUNDS} rounds of bare and service (load ${loadavg()}):`);
       const segmented = await segmentedBenchmark(workDir, ROUNDS, log);
       reports.push(() => (summary.segmented = reportSegmented(segmented, log)));
+    }
+
+    if (suites.has('segmented-scale-out')) {
+      log(`segmented transcoding benchmark, scale-out (PostgreSQL + S3, two one-slot worker processes), ${ROUNDS} rounds of bare and service (load ${loadavg()}):`);
+      const segmented = await segmentedScaleOutBenchmark(workDir, ROUNDS, log);
+      reports.push(() => (summary.segmentedScaleOut = reportSegmented(segmented, log, 0.65)));
+    }
+
+    if (suites.has('segmented-batch')) {
+      log(`segmented batch benchmark, ${ROUNDS} rounds of three SEGMENT_MIN_SECONDS settings (load ${loadavg()}):`);
+      const batch = await segmentedBatchBenchmark(workDir, ROUNDS, log);
+      reports.push(() => (summary.segmentedBatch = reportSegmentedBatch(batch, log)));
     }
 
     for (const report of reports) report();

@@ -29,7 +29,9 @@ export async function startSegmented(
     return true;
   });
   if (started) {
-    deps.log.info({ fileId: file.id, generation: job.generation, parts: plan.parts.length, onePass: plan.onePass }, 'transcode split into parts');
+    // `layout` names each part (by its index in the queue payload) for the segmented benches' per-part costs.
+    const layout = plan.parts.map((p) => ('segment' in p ? { kind: p.kind, presetId: p.presetId, index: p.segment.index, encodeFrom: p.segment.encodeFrom, encodeTo: p.segment.encodeTo ?? null } : p));
+    deps.log.info({ fileId: file.id, generation: job.generation, parts: plan.parts.length, onePass: plan.onePass, layout }, 'transcode split into parts');
   }
   return started;
 }
