@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { segmentJoinKey, type JobPayload } from '../../jobs/definitions.ts';
 import { MediaError } from '../../media/types.ts';
@@ -45,7 +46,10 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
     const input = await deps.blobs.openLocal(file.input_key, scratch);
     try {
       const onProgress = partProgress(deps, file, run.plan, payload.part, abort);
+      const startedAt = performance.now();
       const files = await encodePart(deps, { file, plan: run.plan, spec, inputPath: input.path, scratch, signal: abort.signal, onProgress });
+      // Where a segmented job's time goes, per part (issue 12's benchmark reads it at info level).
+      deps.log.info({ fileId: file.id, part: payload.part, kind: spec.kind, ...(spec.kind === 'segment' ? { presetId: spec.presetId, segment: spec.segment.index } : {}), ms: Math.round(performance.now() - startedAt) }, 'segment part encoded');
       for (const [name, local] of files) await deps.blobs.putFile(`${prefix}/${name}`, local);
     } finally {
       await input.release();
