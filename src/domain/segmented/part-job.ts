@@ -2,13 +2,14 @@ import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { segmentJoinKey, type JobPayload } from '../../jobs/definitions.ts';
-import { MediaError } from '../../media/types.ts';
+import { MediaError, type SegmentEncodeResult, type SegmentInput } from '../../media/types.ts';
 import { partScratchPrefix } from '../blob-keys.ts';
 import type { Deps } from '../ports.ts';
 import { filePreset } from '../preset-catalog.ts';
 import { jobScratch } from '../transcode.ts';
 import { removeSegmentScratch } from './cleanup.ts';
 import { failSegmented, MAX_PART_ATTEMPTS } from './fail.ts';
+import { partInput } from './part-input.ts';
 import type { PartSpec, SegmentedPlan } from './plan.ts';
 import { partProgress } from './progress.ts';
 
@@ -43,13 +44,13 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
   const forward = () => abort.abort();
   ctx.signal.addEventListener('abort', forward, { once: true });
   try {
-    const input = await deps.blobs.openLocal(file.input_key, scratch);
+    const input = await partInput(deps, file.input_key, scratch);
     try {
       const onProgress = partProgress(deps, file, run.plan, payload.part, abort);
       const startedAt = performance.now();
-      const files = await encodePart(deps, { file, plan: run.plan, spec, inputPath: input.path, scratch, signal: abort.signal, onProgress });
+      const { files, read } = await encodePart(deps, { file, plan: run.plan, spec, source: input.source, scratch, signal: abort.signal, onProgress });
       // Where a segmented job's time goes, per part (issue 12's benchmark reads it at info level).
-      deps.log.info({ fileId: file.id, part: payload.part, kind: spec.kind, ...(spec.kind === 'segment' ? { presetId: spec.presetId, segment: spec.segment.index } : {}), ms: Math.round(performance.now() - startedAt) }, 'segment part encoded');
+      deps.log.info({ fileId: file.id, part: payload.part, kind: spec.kind, ...(spec.kind === 'segment' ? { presetId: spec.presetId, segment: spec.segment.index } : {}), ...read, ms: Math.round(performance.now() - startedAt) }, 'segment part encoded');
       for (const [name, local] of files) await deps.blobs.putFile(`${prefix}/${name}`, local);
     } finally {
       await input.release();
@@ -89,14 +90,14 @@ interface PartRun {
   file: Parameters<typeof filePreset>[0];
   plan: SegmentedPlan;
   spec: PartSpec;
-  inputPath: string;
+  source: SegmentInput;
   scratch: string;
   signal: AbortSignal;
   onProgress(percent: number): void;
 }
 
-/** Encodes the part; returns the files to keep, by their name under the part's scratch prefix. */
-async function encodePart(deps: Deps, r: PartRun): Promise<Map<string, string>> {
+/** Encodes the part; returns the files to keep, by their name under the part's scratch prefix, and how the input was read. */
+async function encodePart(deps: Deps, r: PartRun): Promise<{ files: Map<string, string>; read: SegmentEncodeResult | { input: 'file' } }> {
   const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
   const loudness = r.plan.loudness?.plan;
   const trim = r.plan.trim ? { trim: r.plan.trim } : {};
@@ -104,8 +105,8 @@ async function encodePart(deps: Deps, r: PartRun): Promise<Map<string, string>> 
     const preset = filePreset(r.file, r.spec.presetId);
     if (!preset) throw new MediaError('failed', `The output format ${r.spec.presetId} is no longer known.`);
     const out = path.join(r.scratch, `segment.${preset.extension}`);
-    await deps.media.encodeSegment({ inputPath: r.inputPath, input: r.plan.probe, preset, segment: r.spec.segment, outPath: out, signal: r.signal, limits, onProgress: r.onProgress, ...trim, ...(loudness ? { loudness } : {}) });
-    return new Map([[`${preset.id}.${preset.extension}`, out]]);
+    const read = await deps.media.encodeSegment({ source: r.source, input: r.plan.probe, preset, segment: r.spec.segment, outPath: out, signal: r.signal, limits, onProgress: r.onProgress, ...trim, ...(loudness ? { loudness } : {}) });
+    return { files: new Map([[`${preset.id}.${preset.extension}`, out]]), read };
   }
   // The whole part: the presets that cannot be joined, in one pass, and the waveform's peaks.
   const outputs = r.spec.presetIds.flatMap((id) => {
@@ -113,6 +114,8 @@ async function encodePart(deps: Deps, r: PartRun): Promise<Map<string, string>> 
     return preset ? [{ preset, path: path.join(r.scratch, `${preset.id}.${preset.extension}`) }] : [];
   });
   const peaksPath = path.join(r.scratch, 'peaks.u8');
-  await deps.media.transcode({ inputPath: r.inputPath, input: r.plan.probe, ...trim, outputs, peaksPath, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
-  return new Map([...outputs.map((o): [string, string] => [`${o.preset.id}.${o.preset.extension}`, o.path]), ['peaks.u8', peaksPath]]);
+  const inputPath = await r.source.localPath();
+  await deps.media.transcode({ inputPath, input: r.plan.probe, ...trim, outputs, peaksPath, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
+  const files = new Map([...outputs.map((o): [string, string] => [`${o.preset.id}.${o.preset.extension}`, o.path]), ['peaks.u8', peaksPath]]);
+  return { files, read: { input: 'file' } };
 }
