@@ -14,8 +14,12 @@ import { planSegments, segmentCodec, type Segment } from '../src/media/segments/
 import { segmentEncodeArgs } from '../src/media/segments/encode-args.ts';
 import { runFfmpeg } from '../src/media/segments/run-ffmpeg.ts';
 import { checkWavTail, readWavLayout } from '../src/media/segments/wav-header.ts';
-import type { ProbeResult, SegmentInput, TrimRange } from '../src/media/types.ts';
+import type { Media, ProbeResult, SegmentEncodeResult, SegmentInput, TrimRange } from '../src/media/types.ts';
 import { worthSegmenting } from '../src/domain/segmented/plan.ts';
+import { backend } from './helpers/backends.ts';
+import { ApiClient, type FileJson } from './helpers/clients.ts';
+import { toolBytes } from './helpers/fidelity-tools.ts';
+import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 const run = promisify(execFile);
 const media = createFfmpegMedia({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', stallTimeoutMs: 60_000 });
@@ -230,5 +234,67 @@ describe('hostile WAV headers fall back to decoding the whole file', () => {
     assert.match(String(readWavLayout(riff(fmt(1, 3, 48000, 16), chunk('data', Buffer.alloc(60))), 200)), /3 channels/);
     const stereo = riff(fmt(0xfffe, 2, 44100, 16, extensible(0x3)), chunk('data', Buffer.alloc(40)));
     assert.deepEqual(readWavLayout(stereo, stereo.length), { codec: 'pcm_s16le', rawFormat: 's16le', sampleRate: 44100, channels: 2, blockAlign: 4, dataOffset: 12 + 8 + 40 + 8, dataBytes: 40 });
+  });
+});
+
+describe(`a segmented job over a WAV reads byte ranges in its parts (${backend.name})`, () => {
+  let srv: TestServer;
+  let api: ApiClient;
+  let dir = '';
+  const reads: (SegmentEncodeResult & { presetId: string; index: number })[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-seg-service-'));
+    srv = await startServer({ SEGMENT_MIN_SECONDS: '20' });
+    const real: Media = srv.app.deps.media;
+    srv.app.deps.media = {
+      ...real,
+      encodeSegment: async (req) => {
+        const result = await real.encodeSegment(req);
+        reads.push({ ...result, presetId: req.preset.id, index: req.segment.index });
+        return result;
+      },
+    };
+    api = await ApiClient.signUp(srv.url, 'ranges');
+  });
+
+  after(async () => {
+    await srv?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function transcode(file: string): Promise<Map<string, Buffer>> {
+    const up = await api.upload(file, { presets: 'aac-256k,opus-96k' });
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const done = await waitFor('completion', async () => {
+      const { body } = await api.json<FileJson>('GET', `/files/${up.body.id}`);
+      return ['completed', 'failed', 'canceled'].includes(body.status) ? body : undefined;
+    }, 600_000);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    const decoded = new Map<string, Buffer>();
+    for (const output of done.outputs) {
+      const res = await api.request('GET', `/files/${done.id}/outputs/${output.preset}`);
+      assert.equal(res.status, 200);
+      const local = path.join(dir, `${path.basename(file)}-${output.preset}`);
+      await writeFile(local, Buffer.from(await res.arrayBuffer()));
+      decoded.set(output.preset, await toolBytes('ffmpeg', ['-v', 'error', '-i', local, '-map', '0:a:0', '-f', 's16le', '-']));
+    }
+    return decoded;
+  }
+
+  it('every later segment read a range; the joined outputs decode exactly as from the same audio in FLAC (whole-file path)', async () => {
+    const wav = path.join(dir, 'long.wav');
+    const flac = path.join(dir, 'long.flac');
+    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', signalFor(48000, 44), '-c:a', 'pcm_s16le', wav]);
+    await run('ffmpeg', ['-v', 'error', '-i', wav, '-c:a', 'flac', flac]);
+    const fromWav = await transcode(wav);
+    const wavReads = reads.splice(0);
+    const fromFlac = await transcode(flac);
+    assert.ok(wavReads.length >= 8, `split into segments: ${wavReads.length}`);
+    for (const r of wavReads) assert.equal(r.input, r.index === 0 ? 'file' : 'range', JSON.stringify(r));
+    assert.ok(reads.every((r) => r.input === 'file'), 'FLAC segments decode the whole file');
+    for (const preset of ['aac-256k', 'opus-96k']) {
+      assert.ok(fromWav.get(preset)?.equals(fromFlac.get(preset)!), `${preset}: the same samples from ranges as from the whole file`);
+    }
   });
 });
