@@ -64,10 +64,10 @@ interface Chunk {
   size: number;
 }
 
-/** Walks chunk headers from `at` while a whole header fits in `bytes`; stops at the first `data`. */
-function* chunks(bytes: Buffer, at: number, base = 0): Generator<Chunk> {
+/** Walks chunk headers from `at` for as long as a whole header fits in `bytes`. */
+function* chunks(bytes: Buffer, at: number): Generator<Chunk> {
   for (let o = at; o + 8 <= bytes.length; ) {
-    const chunk = { id: bytes.toString('latin1', o, o + 4), body: base + o + 8, size: bytes.readUInt32LE(o + 4) };
+    const chunk = { id: bytes.toString('latin1', o, o + 4), body: o + 8, size: bytes.readUInt32LE(o + 4) };
     yield chunk;
     o += 8 + chunk.size;
   }
