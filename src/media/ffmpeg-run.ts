@@ -1,6 +1,7 @@
 import { ProgressParser } from './progress.ts';
 import { RunGuard } from './run-guard.ts';
-import { spawnTied } from './spawn.ts';
+import type { Readable } from 'node:stream';
+import { spawnTied, spawnTiedReading } from './spawn.ts';
 import { MediaError, type MediaLimits } from './types.ts';
 
 /** The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. */
@@ -23,6 +24,11 @@ export interface TrackedRun {
   signal: AbortSignal;
   limits: MediaLimits;
   onProgress(percent: number): void;
+  /**
+   * Piped into ffmpeg's stdin (the args read `pipe:0`). Destroyed when ffmpeg exits, having read
+   * it all or not; a read error kills ffmpeg and rejects with that error (storage, not media).
+   */
+  stdin?: Readable;
 }
 
 /**
@@ -32,17 +38,31 @@ export interface TrackedRun {
  */
 export function runTracked(run: TrackedRun): Promise<{ durationMs: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    if (run.signal.aborted) return reject(new MediaError('canceled', 'Canceled.'));
-    const child = spawnTied(run.ffmpegPath, run.args);
+    if (run.signal.aborted) {
+      run.stdin?.destroy();
+      return reject(new MediaError('canceled', 'Canceled.'));
+    }
+    const child = run.stdin ? spawnTiedReading(run.ffmpegPath, run.args) : spawnTied(run.ffmpegPath, run.args);
     let stderr = '';
-    let failure: MediaError | undefined;
+    let failure: Error | undefined;
     const parser = new ProgressParser(run.claimedMs, run.onProgress);
     const guard = new RunGuard(run.limits, run.written, run.claimedMs);
 
-    const kill = (why: MediaError) => {
+    const kill = (why: Error) => {
       failure ??= why;
       child.kill('SIGKILL');
     };
+    let exited = false;
+    if (run.stdin && child.stdin) {
+      const source = run.stdin;
+      // ffmpeg closes its stdin when it has what it needs (or dies): the write errors (EPIPE)
+      // that follow say nothing its exit status does not.
+      child.stdin.on('error', () => undefined);
+      source.on('error', (err: Error) => {
+        if (!exited) kill(err);
+      });
+      source.pipe(child.stdin);
+    }
     // ffmpeg can hang without a word; no progress line for stallTimeoutMs ends the job.
     const stalled = new MediaError('stalled', `ffmpeg made no progress for ${Math.round(run.stallTimeoutMs / 1000)} s and was stopped.`);
     let watchdog = setTimeout(() => kill(stalled), run.stallTimeoutMs);
@@ -64,6 +84,9 @@ export function runTracked(run: TrackedRun): Promise<{ durationMs: number; stder
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8192)));
     child.on('error', (err) => kill(new MediaError('failed', `could not start ffmpeg: ${err.message}`)));
     child.on('close', (code) => {
+      exited = true;
+      // Ends an unread remainder's request (S3) or file handle; no error event is owed to anyone.
+      run.stdin?.destroy();
       clearTimeout(watchdog);
       run.signal.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);

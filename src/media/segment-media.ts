@@ -8,7 +8,8 @@ import { isOggMuxer } from './ogg-cover.ts';
 import { outputSampleRate } from './presets.ts';
 import { segmentEncodeArgs } from './segments/encode-args.ts';
 import { joinSegments } from './segments/join.ts';
-import { MediaError, type Media, type SegmentEncodeRequest, type SegmentJoinRequest } from './types.ts';
+import { planRangeInput } from './segment-range-input.ts';
+import { MediaError, type Media, type SegmentEncodeRequest, type SegmentEncodeResult, type SegmentJoinRequest } from './types.ts';
 
 /**
  * The Media seam's two segment operations: one segment of one preset as a tracked ffmpeg run (the
@@ -16,27 +17,43 @@ import { MediaError, type Media, type SegmentEncodeRequest, type SegmentJoinRequ
  */
 export function segmentMedia(opts: FfmpegOptions): Pick<Media, 'encodeSegment' | 'joinSegments'> {
   return {
-    async encodeSegment(req: SegmentEncodeRequest) {
+    async encodeSegment(req: SegmentEncodeRequest): Promise<SegmentEncodeResult> {
       const { input, preset, segment } = req;
       if (req.loudness?.method === 'limiter') throw new Error('a limiter carries state across a seam: normalize in one pass');
       const rate = outputSampleRate(preset, input.sampleRate);
       const total = Math.round((input.durationMs / 1000) * rate);
       const claimedMs = Math.max(1, (((segment.encodeTo ?? total) - segment.encodeFrom) / rate) * 1000);
+      const tracked = { ...opts, claimedMs, written: [req.outPath], signal: req.signal, limits: req.limits, onProgress: req.onProgress };
+      const gain = req.loudness ? gainFilters(req.loudness) : '';
+
+      const range = await planRangeInput(req.source, input, preset, segment, req.trim);
+      if ('read' in range) {
+        // Only this segment's bytes, as raw PCM; the trim is in the byte range, the gain as always.
+        const { layout, read } = range;
+        const piped = { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels };
+        const shifted = { ...segment, encodeFrom: read.encodeFrom, encodeTo: read.encodeTo };
+        const args = segmentEncodeArgs(piped, input, preset, shifted, req.outPath, { progress: true, ...(gain ? { gain } : {}) });
+        await runTracked({ ...tracked, args, stdin: await req.source.read({ start: read.start, end: read.end }) });
+        return { input: 'range', bytes: read.end - read.start + 1 };
+      }
+
+      const inputPath = await req.source.localPath();
       // As in one pass, the first segment of an Ogg output carries the cover as a comment.
       const wantsCover = segment.index === 0 && input.hasCover && isOggMuxer(preset.muxer);
-      const coverPath = wantsCover ? await oggCoverMetadata(opts, req.inputPath, input, path.dirname(req.outPath)) : undefined;
+      const coverPath = wantsCover ? await oggCoverMetadata(opts, inputPath, input, path.dirname(req.outPath)) : undefined;
       // The chain one pass puts before its resampler: the trim, then the gain.
-      const chain = [trimFilter(req.trim, input.sampleRate), req.loudness ? gainFilters(req.loudness) : ''].filter(Boolean).join(',');
+      const chain = [trimFilter(req.trim, input.sampleRate), gain].filter(Boolean).join(',');
       try {
-        const args = segmentEncodeArgs(req.inputPath, input, preset, segment, req.outPath, {
+        const args = segmentEncodeArgs(inputPath, input, preset, segment, req.outPath, {
           progress: true,
           ...(coverPath ? { oggCoverMetadataPath: coverPath } : {}),
           ...(chain ? { gain: chain } : {}),
         });
-        await runTracked({ ...opts, args, claimedMs, written: [req.outPath], signal: req.signal, limits: req.limits, onProgress: req.onProgress });
+        await runTracked({ ...tracked, args });
       } finally {
         if (coverPath) await rm(coverPath, { force: true });
       }
+      return { input: 'file', reason: range.reason };
     },
 
     async joinSegments(req: SegmentJoinRequest) {

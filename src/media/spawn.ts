@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /**
  * ffmpeg must not outlive the process that started it: an orphan keeps writing into scratch that
@@ -28,5 +28,11 @@ export const childrenDieWithParent = wrap;
 /** Spawns `cmd args…` with stdout and stderr piped, killed by the kernel if we die. */
 export function spawnTied(cmd: string, args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
   const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+  return wrap ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args], { stdio }) : spawn(cmd, [...args], { stdio });
+}
+
+/** As spawnTied, with a pipe to the child's stdin (ffmpeg reading `pipe:0`). */
+export function spawnTiedReading(cmd: string, args: readonly string[]): ChildProcessByStdio<Writable, Readable, Readable> {
+  const stdio: ['pipe', 'pipe', 'pipe'] = ['pipe', 'pipe', 'pipe'];
   return wrap ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args], { stdio }) : spawn(cmd, [...args], { stdio });
 }

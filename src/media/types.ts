@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { LoudnessMeasurement, LoudnessPlan, LoudnessTarget } from './loudness.ts';
 import type { Preset } from './presets.ts';
 import type { Segment } from './segments/plan.ts';
@@ -84,9 +85,25 @@ export interface TranscodeResult {
   loudnessAfter?: LoudnessMeasurement;
 }
 
+/**
+ * The stored input a segment reads: only the byte range it needs where that is provably exact
+ * (a plain PCM WAV, decision 0027), else the whole file, as a local path.
+ */
+export interface SegmentInput {
+  /** The stored object's size in bytes. */
+  size: number;
+  /** Streams the inclusive byte range of the stored object (a ranged GET on S3). */
+  read(range: { start: number; end: number }): Promise<Readable>;
+  /** The whole input as a local file (a download on S3); the caller releases it after the run. */
+  localPath(): Promise<string>;
+}
+
+/** How a segment read its input: a byte range (how many bytes), or the whole file (and why). */
+export type SegmentEncodeResult = { input: 'range'; bytes: number } | { input: 'file'; reason: string };
+
 /** One segment of one preset, as its own ffmpeg run (segmented transcodes, issue 12). */
 export interface SegmentEncodeRequest {
-  inputPath: string;
+  source: SegmentInput;
   /** The full probe (bit depth and cover): parts never probe again. */
   input: ProbeResult;
   preset: Preset;
@@ -110,7 +127,7 @@ export interface SegmentJoinRequest {
 }
 
 export interface Media {
-  encodeSegment(request: SegmentEncodeRequest): Promise<void>;
+  encodeSegment(request: SegmentEncodeRequest): Promise<SegmentEncodeResult>;
   /** Rejects with a MediaError rather than write a file with a seam. */
   joinSegments(request: SegmentJoinRequest): Promise<void>;
   probe(path: string): Promise<ProbeResult>;

@@ -22,13 +22,32 @@ export interface SegmentExtras extends TranscodeExtras {
   progress?: boolean;
 }
 
-export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
+/**
+ * Raw PCM on ffmpeg's stdin: the bytes of a WAV's data chunk that one segment needs (see
+ * range-read.ts). The segment's trim points then count from the first sample piped.
+ */
+export interface PipedPcm {
+  /** ffmpeg's raw demuxer for the samples, e.g. s16le. */
+  rawFormat: string;
+  sampleRate: number;
+  channels: number;
+}
+
+/** Where ffmpeg reads the input: the stored file as probed, or PCM on stdin. */
+function inputArgs(from: string | PipedPcm, input: ProbeResult): string[] {
+  if (typeof from === 'string') return ['-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','), '-f', input.format, '-i', `file:${from}`];
+  // The channel count without a layout, as the WAV demuxer gives a plain PCM WAV's channels.
+  return ['-protocol_whitelist', 'pipe', '-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels), '-i', 'pipe:0'];
+}
+
+export function segmentEncodeArgs(from: string | PipedPcm, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
   const codec = segmentCodec(preset);
   if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
   const rate = outputSampleRate(preset, input.sampleRate);
   const channels = outputChannels(preset, input.channels);
   const sampleFormat = outputSampleFormat(preset, { codec: input.codec, bits: input.bits ?? 0 });
   const first = segment.index === 0;
+  if (first && typeof from !== 'string') throw new Error('the first segment carries tags and cover: it reads the stored file');
 
   const resample = [`osr=${rate}`, `ocl=${channels === 1 ? 'mono' : 'stereo'}`];
   if (sampleFormat) resample.push(`osf=${sampleFormat}`, 'dither_method=triangular');
@@ -39,8 +58,7 @@ export function segmentEncodeArgs(inputPath: string, input: ProbeResult, preset:
   const args = [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
     ...(extras.progress ? ['-progress', 'pipe:1', '-stats_period', '0.5'] : []),
-    '-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','),
-    '-f', input.format, '-i', `file:${inputPath}`,
+    ...inputArgs(from, input),
   ];
   // As in one pass (ffmpeg-args.ts): an Ogg output's cover comes as a second, ffmetadata input.
   const coverInput = first && isOggMuxer(preset.muxer) ? extras.oggCoverMetadataPath : undefined;

@@ -1,0 +1,24 @@
+import type { SegmentInput } from '../../media/types.ts';
+import type { Deps } from '../ports.ts';
+
+/**
+ * A part's view of the stored input. Byte ranges come straight from blob storage (a ranged GET on
+ * S3); the whole file is fetched to a local path (a download on S3) only if something asks for
+ * it — a segment that cannot read a range, or the whole part — and once per part at most.
+ */
+export async function partInput(deps: Pick<Deps, 'blobs'>, key: string, scratch: string): Promise<{ source: SegmentInput; release(): Promise<void> }> {
+  const stored = await deps.blobs.stat(key);
+  if (!stored) throw new Error(`the input ${key} is missing from blob storage`);
+  let local: ReturnType<typeof deps.blobs.openLocal> | undefined;
+  return {
+    source: {
+      size: stored.size,
+      read: (range) => deps.blobs.get(key, range),
+      localPath: async () => (await (local ??= deps.blobs.openLocal(key, scratch))).path,
+    },
+    async release() {
+      const opened = await local?.catch(() => undefined);
+      await opened?.release();
+    },
+  };
+}
