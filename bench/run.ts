@@ -33,12 +33,13 @@ import { reportWebhooks, webhookBenchmark } from './webhooks.ts';
 import { reportSegmented, segmentedBenchmark } from './segmented.ts';
 import { reportSegmentJoins, segmentJoinsBenchmark } from './segment-joins.ts';
 import { reportSegmentedBatch, segmentedBatchBenchmark } from './segmented-batch.ts';
+import { jobCostBenchmark, reportJobCost } from './job-cost.ts';
 import { segmentedScaleOutBenchmark } from './segmented-scale.ts';
 import { reportZip, zipBenchmark } from './zip.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = (line: string) => console.log(line);
-const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'segmented-scale-out', 'segmented-batch', 'joins', 'fairness', 'fairness-scale-out', 'load', 'batch'] as const;
+const SUITES = ['transcode', 'upload', 'live', 'webhooks', 'resumable', 'zip', 'metrics', 'loudness', 'segmented', 'segmented-scale-out', 'segmented-batch', 'joins', 'fairness', 'fairness-scale-out', 'load', 'batch', 'job-cost'] as const;
 type Suite = (typeof SUITES)[number];
 const isSuite = (name: string): name is Suite => (SUITES as readonly string[]).includes(name);
 /** The 1, 5 and 15 minute load averages: the figures are ratios, but a busy machine still skews them. */
@@ -174,6 +175,14 @@ async function main(): Promise<void> {
       reports.push(() => (summary.segmentedScaleOut = reportSegmented(segmented, log, 0.65)));
     }
 
+    if (suites.has('job-cost')) {
+      log(`fixed cost of a job, scale-out (PostgreSQL + S3, one worker process of one slot) (load ${loadavg()}):`);
+      const cost = await jobCostBenchmark(workDir, log);
+      reports.push(() => {
+        reportJobCost(cost, log);
+        summary.jobCost = cost;
+      });
+    }
     if (suites.has('segmented-batch')) {
       log(`segmented batch benchmark, ${ROUNDS} rounds of three SEGMENT_MIN_SECONDS settings (load ${loadavg()}):`);
       const batch = await segmentedBatchBenchmark(workDir, ROUNDS, log);
