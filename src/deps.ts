@@ -13,6 +13,7 @@ import { openSqlite } from './db/sqlite.ts';
 import { createStore } from './db/store.ts';
 import type { AccountDeps } from './domain/accounts.ts';
 import { EVENT_RETENTION_MS } from './domain/events.ts';
+import { uploadCopyDir } from './domain/uploads.ts';
 import type { BlobStore, Deps, PushHub, QueueAdmin, Store } from './domain/ports.ts';
 import { argon2Hasher } from './hasher.ts';
 import type { Logger } from './log.ts';
@@ -153,7 +154,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     now: () => Date.now(),
     newId: () => randomUUID(),
   };
-  for (const [dir, prefix] of [[path.join(config.dataDir, 'tmp'), 'job-'], [path.join(config.dataDir, 'blobs', 'incoming'), 'in-']] as const) {
+  for (const [dir, prefix] of [[path.join(config.dataDir, 'tmp'), 'job-'], [uploadCopyDir(config.dataDir), 'upload-'], [path.join(config.dataDir, 'blobs', 'incoming'), 'in-']] as const) {
     const removed = await sweepDeadProcessEntries(dir, prefix, log);
     if (removed.length > 0) log.info({ dir, removed }, 'removed leftovers of a process that died');
   }

@@ -129,27 +129,17 @@ async function leftovers(srv: TestServer): Promise<{ objects: string[]; files: n
 type Problem = FileJson & Record<string, unknown>;
 
 /**
- * Local storage: refused at upload with 422, the code and the numbers, nothing kept. Remote
- * storage: the web process cannot probe, so the upload is accepted and the job fails with the
- * same reason, before any output exists.
+ * Refused at upload with 422, the code and the numbers, nothing kept: local storage probes the
+ * stored file, remote storage the copy the web process keeps on the way to the bucket.
  */
 async function expectRefused(srv: TestServer, api: ApiClient, file: string, fields: Record<string, string>, code: string, message: RegExp, extra: Record<string, number> = {}) {
   const res = await api.upload(file, fields);
   const body = res.body as Problem;
-  if (srv.app.deps.blobs.local) {
-    assert.equal(res.status, 422, JSON.stringify(body));
-    assert.equal(res.res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
-    assert.equal(body.code, code);
-    assert.match(body.detail ?? '', message);
-    for (const [k, v] of Object.entries(extra)) assert.equal(body[k], v, k);
-  } else {
-    assert.equal(res.status, 201, JSON.stringify(body));
-    const failed = await fileEnded(api, res.body.id);
-    assert.equal(failed.status, 'failed');
-    assert.match(failed.error ?? '', message);
-    assert.deepEqual(failed.outputs, []);
-    assert.equal((await api.json('DELETE', `/files/${res.body.id}`)).status, 204);
-  }
+  assert.equal(res.status, 422, JSON.stringify(body));
+  assert.equal(res.res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  assert.equal(body.code, code);
+  assert.match(body.detail ?? '', message);
+  for (const [k, v] of Object.entries(extra)) assert.equal(body[k], v, k);
   assert.deepEqual(await leftovers(srv), { objects: [], files: 0 });
 }
 

@@ -111,18 +111,8 @@ describe('web pages: accounts, CSRF, uploads and notifications', () => {
   it('shows why an upload was refused, on the page', async () => {
     const client = await PageClient.signUp(srv.url, 'grace');
     const res = await pageUpload(client, await fixtures.playlist());
-    if (srv.app.deps.blobs.local) {
-      assert.equal(res.status, 422);
-      assert.match(await res.text(), /Playlists and concat lists are not accepted/);
-      return;
-    }
-    // Remote storage: the job probes the file, fails, and the file page says why.
-    assert.equal(res.status, 303);
-    const page = await waitFor('the failure on the file page', async () => {
-      const p = await client.get(res.headers.get('location') ?? '');
-      return p.html.includes('data-file-status="failed"') ? p.html : undefined;
-    });
-    assert.match(page, /Transcoding failed: Playlists and concat lists are not accepted/);
+    assert.equal(res.status, 422);
+    assert.match(await res.text(), /Playlists and concat lists are not accepted/);
   });
 
   it('sends an expired session back to the login page', async () => {

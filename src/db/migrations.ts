@@ -12,6 +12,7 @@ import { admin } from './migration-admin.ts';
 import { retention } from './migration-retention.ts';
 import { quotas } from './migration-quotas.ts';
 import { trim } from './migration-trim.ts';
+import { inputDetails } from './migration-input-details.ts';
 import { segments } from './migration-segments.ts';
 import { serialKey } from './serial.ts';
 import type { AnyDb } from './migration-db.ts';
@@ -177,6 +178,7 @@ export const migrations: Record<string, Migration> = {
   '0015_trim': trim,
   '0016_segments': segments,
   '0017_job_owner': jobOwner,
+  '0018_input_details': inputDetails,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -85,6 +85,8 @@ export interface FilesTable {
   own_presets: string | null;
   /** JSON {start, end} in seconds: the part of the input every output is made from; null: all. */
   trim: string | null;
+  /** JSON: the probe's bit depth and cover (InputDetails); null for files probed before 0018. */
+  input_details: string | null;
   /** JSON array of the presets this generation produces (a later run of some outputs); null: all. */
   run_presets: string | null;
   /** Bumped by every retry: one terminal notification per generation, however often a job re-runs. */

@@ -10,6 +10,13 @@ import type { LoudnessOption, LoudnessReport } from './loudness.ts';
 import type { PresetSpec } from './user-presets.ts';
 import type { Trim } from './trim.ts';
 
+/** The probe's details a job needs and the columns do not hold, kept so that no job probes again. */
+export interface InputDetails {
+  /** Bits per decoded sample (0: the codec does not say). */
+  bits: number;
+  cover?: { codec: 'mjpeg' | 'png'; width: number; height: number };
+}
+
 export type FileStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
 
 export interface UserRecord {
@@ -51,6 +58,8 @@ export interface FileRecord {
   own_presets: Preset[];
   /** The part of the input every output is made from; null: all of it. */
   trim: Trim | null;
+  /** What the probe saw beyond the columns above (depth, cover); null: probed before it was kept. */
+  input_details: InputDetails | null;
   /**
    * The presets this generation produces when it is a later run of some outputs only (the others
    * stay as they are); null: every preset in `presets`.

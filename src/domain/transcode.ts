@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { checkInputLimits } from '../media/limits.ts';
 import type { Preset } from '../media/presets.ts';
 import { filePreset } from './preset-catalog.ts';
@@ -7,7 +8,7 @@ import { MediaError, type LoudnessAnalysis, type OutputPlan, type ProbeResult, t
 import { emit } from './events.ts';
 import type { Deps, FileRecord, TranscodeJob } from './ports.ts';
 import { fileBlobPrefix } from './blob-keys.ts';
-import { isProbed } from './uploads.ts';
+import { detailsOf, isProbed } from './uploads.ts';
 import { completeFile, failJob, reportOf, Superseded } from './transcode-finish.ts';
 import { shouldSegment } from './segmented/plan.ts';
 import { startSegmented } from './segmented/start.ts';
@@ -39,6 +40,7 @@ export async function runTranscodeJob(
   job: TranscodeJob,
   opts: { signal: AbortSignal },
 ): Promise<JobOutcome> {
+  const phases = new PhaseClock();
   const file = await deps.store.files.findById(job.fileId);
   const guard = { generation: job.generation, statusIn: ['queued', 'running'] as const };
   if (!file || file.generation !== job.generation || !guard.statusIn.includes(file.status as 'queued')) {
@@ -61,9 +63,14 @@ export async function runTranscodeJob(
     const plans: OutputPlan[] = presets.map((preset) => ({ preset, path: path.join(scratch, `${preset.id}.${preset.extension}`) }));
     let written: TranscodeResult = { durationMs: 0 };
     let analysis: LoudnessAnalysis | undefined;
-    const input = await deps.blobs.openLocal(file.input_key, scratch);
+    phases.lap('start');
+    // Fetched (a download with remote storage) only when something reads it: a file probed at
+    // upload, with its details kept, is split into parts without this job ever fetching it.
+    let opened: ReturnType<typeof deps.blobs.openLocal> | undefined;
+    const inputPath = async () => (await (opened ??= deps.blobs.openLocal(file.input_key, scratch))).path;
     try {
-      const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, input.path);
+      const probe = isProbed(file) ? probeOf(file) : await probeInJob(deps, file, job, await inputPath());
+      phases.lap('probe');
       // Probed at upload or just now: either way the limits hold before ffmpeg starts (and the
       // media layer holds them again while it runs, since a container's duration can lie).
       // The owner's own caps: an administrator may have raised or lowered them (domain/quotas.ts).
@@ -82,7 +89,7 @@ export async function runTranscodeJob(
       const share = option ? MEASURE_SHARE : 0;
       if (option) {
         analysis = await deps.media.analyzeLoudness({
-          inputPath: input.path,
+          inputPath: await inputPath(),
           input: source,
           ...trim,
           target: option.target,
@@ -97,14 +104,16 @@ export async function runTranscodeJob(
         // every seam. This file is encoded in one pass.
         deps.log.info({ fileId: file.id }, 'segmenting skipped: the true-peak limiter cannot be split; one pass');
       } else if (segmented) {
-        const full = probe.bits === undefined ? { ...probe, ...(await deps.media.probe(input.path)) } : probe;
+        const full = probe.bits === undefined ? { ...probe, ...(await deps.media.probe(await inputPath())) } : probe;
         // Parts see the trimmed length, as one pass's media does, and cut the input themselves.
         const planned = await startSegmented(deps, file, job, { probe: { ...full, durationMs: source.durationMs }, presets, analysis, progress: Math.floor(100 * share), ...trim });
         if (!planned) throw new Superseded();
         return 'split';
       }
+      const localInput = await inputPath();
+      phases.lap('fetch');
       written = await deps.media.transcode({
-        inputPath: input.path,
+        inputPath: localInput,
         input: source,
         ...trim,
         outputs: plans,
@@ -114,8 +123,9 @@ export async function runTranscodeJob(
         onProgress: (percent) => reportProgress(deps, file, job, Math.min(Math.floor(100 * share + percent * (1 - share)), 99), abort),
         ...(analysis ? { loudness: analysis.plan } : {}),
       });
+      phases.lap('encode');
     } finally {
-      await input.release();
+      await (await opened?.catch(() => undefined))?.release();
     }
     // Outputs are published side by side; each becomes visible only when whole.
     // Every put settles before a failure is acted on: otherwise one still in flight could publish
@@ -131,9 +141,13 @@ export async function runTranscodeJob(
       if (r.status === 'rejected') throw r.reason;
       return r.value;
     });
+    phases.lap('publish');
     const waveform = await deps.media.waveform(path.join(scratch, 'peaks.u8'));
     const loudnessReport = analysis ? reportOf(analysis, written.loudnessAfter) : null;
     await completeFile(deps, file, job, { outputs, durationMs: written.durationMs, waveform, loudnessReport });
+    phases.lap('finish');
+    // Where a one-pass job's time goes besides ffmpeg (issue 12's fixed cost; bench/job-cost.ts reads it).
+    deps.log.info({ fileId: file.id, ms: phases.laps, cpuMs: phases.cpu }, 'transcode phases');
     return 'completed';
   } catch (err) {
     if (err instanceof Superseded || abort.signal.aborted) {
@@ -155,6 +169,27 @@ export async function runTranscodeJob(
   }
 }
 
+/**
+ * Wall time, and this process's own CPU time (ffmpeg's is not in it), between the marks of a job,
+ * by the name of the phase each lap ends. With one slot the CPU is the job's; with more it
+ * includes whatever the other slots did meanwhile.
+ */
+class PhaseClock {
+  readonly laps: Record<string, number> = {};
+  readonly cpu: Record<string, number> = {};
+  private last = performance.now();
+  private lastCpu = process.cpuUsage();
+
+  lap(name: string): void {
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.lastCpu);
+    this.laps[name] = Math.round(now - this.last);
+    this.cpu[name] = Math.round((cpu.user + cpu.system) / 1000);
+    this.last = now;
+    this.lastCpu = process.cpuUsage();
+  }
+}
+
 /** The part of a normalizing job's progress bar that its measuring pass fills. */
 const MEASURE_SHARE = 0.2;
 
@@ -167,6 +202,8 @@ function probeOf(file: FileRecord): ProbeResult {
     channels: file.input_channels,
     bitRate: 0,
     hasCover: file.has_cover,
+    // Kept since 0018: then no job needs to probe again for the depth or the cover.
+    ...(file.input_details ? { bits: file.input_details.bits, ...(file.input_details.cover ? { cover: file.input_details.cover } : {}) } : {}),
   };
 }
 
@@ -182,6 +219,7 @@ async function probeInJob(deps: Deps, file: FileRecord, job: TranscodeJob, input
       input_sample_rate: probe.sampleRate,
       input_channels: probe.channels,
       has_cover: probe.hasCover,
+      input_details: detailsOf(probe),
     },
     { generation: job.generation, statusIn: ['running'] },
   );

@@ -11,9 +11,11 @@ import { displayName, originalName } from './names.ts';
 import { transcodeKey } from '../jobs/definitions.ts';
 import { fileEvent, toFileView } from './files.ts';
 import type { Deps, FileRecord } from './ports.ts';
+import type { InputDetails } from './records.ts';
 import { parseLoudnessOption, type LoudnessFields } from './loudness.ts';
 import { limitsOf, mediaLimitsOf } from './quotas.ts';
 import { settleUpload } from './upload-admission.ts';
+import { teeToLocalCopy, type LocalCopy } from './upload-copy.ts';
 import { parseTrim, trimBeyond, type TrimFields } from './trim.ts';
 
 export { fileBlobPrefix, inputKey } from './blob-keys.ts';
@@ -43,9 +45,31 @@ async function storeInput(deps: Pick<Deps, 'blobs' | 'newId' | 'metrics'>, write
   }
 }
 
-/** Streams an upload body to storage. The caller owns cleanup after it returns. */
-export const storeUploadBody = (deps: Pick<Deps, 'blobs' | 'newId' | 'metrics'>, body: Readable) =>
-  storeInput(deps, (key) => deps.blobs.put(key, body));
+/**
+ * Where the web process keeps uploads' copies while it probes them (remote storage): a folder of
+ * its own, so that one that cannot be written never stops a job's scratch in tmp/.
+ */
+export const uploadCopyDir = (dataDir: string) => path.join(dataDir, 'upload-copies');
+
+/**
+ * Streams an upload body to storage. With remote storage a copy is kept on this machine for the
+ * probe (upload-copy.ts): `localCopy`, which the caller releases once acceptUpload has run. The
+ * caller owns cleanup of the stored bytes after it returns.
+ */
+export async function storeUploadBody(deps: Pick<Deps, 'blobs' | 'newId' | 'metrics' | 'config'>, body: Readable): Promise<{ fileId: string; size: number; localCopy?: LocalCopy }> {
+  if (deps.blobs.local) return storeInput(deps, (key) => deps.blobs.put(key, body));
+  const tee = teeToLocalCopy(body, uploadCopyDir(deps.config.dataDir));
+  let stored: { fileId: string; size: number };
+  try {
+    stored = await storeInput(deps, (key) => deps.blobs.put(key, tee.stream));
+  } catch (err) {
+    tee.abandon();
+    await (await tee.copy)?.release();
+    throw err;
+  }
+  const localCopy = await tee.copy;
+  return localCopy ? { ...stored, localCopy } : stored;
+}
 
 /**
  * Moves a finished upload that is already a local file into storage: a rename on the same disk,
@@ -59,6 +83,9 @@ const pendingProbe: ProbeResult = { format: '', codec: '', durationMs: 0, sample
 
 export const isProbed = (file: Pick<FileRecord, 'input_format'>) => file.input_format !== '';
 
+/** What a file row keeps of a probe beyond its input columns (bits is 0 where the codec does not say). */
+export const detailsOf = (probe: ProbeResult): InputDetails => ({ bits: probe.bits ?? 0, ...(probe.cover ? { cover: probe.cover } : {}) });
+
 /** Limits get their own codes, so that clients can tell "too long" from "not audio". */
 const refusalCodes: Partial<Record<MediaErrorKind, string>> = {
   too_long: 'input_too_long',
@@ -71,8 +98,9 @@ export const refusal = (err: MediaError): AppError =>
   new AppError(refusalCodes[err.kind] ?? 'unsupported_media', 422, err.message, { reason: err.kind, ...err.facts });
 
 /** Probes the upload and checks it against the limits before any job exists. */
-async function probeUpload(deps: Deps, userId: string, fileId: string, presets: readonly Preset[]): Promise<ProbeResult> {
-  const local = await deps.blobs.openLocal(inputKey(fileId), path.join(deps.config.dataDir, 'tmp'));
+async function probeUpload(deps: Deps, userId: string, fileId: string, presets: readonly Preset[], copy?: LocalCopy): Promise<ProbeResult> {
+  // A copy taken on the way to the bucket is probed in place; it is the caller's to release.
+  const local = copy ? { path: copy.path, release: () => Promise.resolve() } : await deps.blobs.openLocal(inputKey(fileId), path.join(deps.config.dataDir, 'tmp'));
   try {
     const probe = await deps.media.probe(local.path);
     checkInputLimits(probe, presets, mediaLimitsOf(await limitsOf(deps, userId)));
@@ -98,6 +126,8 @@ export interface NewUpload {
   reservationId?: string;
   /** The `start` and `end` fields: trim, in seconds. */
   trim?: TrimFields;
+  /** With remote storage, the copy storeUploadBody kept on this machine: probed here. */
+  localCopy?: LocalCopy;
 }
 
 /**
@@ -111,10 +141,12 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
     const { presets, own } = await resolveChosenPresets(deps, upload.userId, presetIds);
     const loudness = parseLoudnessOption(upload.loudness ?? {});
     const trim = parseTrim(upload.trim ?? {});
-    // With remote storage the upload is not on this machine: the job probes it first instead
-    // (and a trim past the end then fails the job with the same reason).
-    const probe = deps.blobs.local ? await probeUpload(deps, upload.userId, upload.fileId, presets) : pendingProbe;
-    const beyond = deps.blobs.local ? trimBeyond(trim, probe.durationMs) : undefined;
+    // With remote storage the upload is probed from the copy taken on its way to the bucket; if
+    // there is none (this disk was full), the job probes it first instead (and a trim past the
+    // end then fails the job with the same reason).
+    const probed = deps.blobs.local || upload.localCopy !== undefined;
+    const probe = probed ? await probeUpload(deps, upload.userId, upload.fileId, presets, upload.localCopy) : pendingProbe;
+    const beyond = probed ? trimBeyond(trim, probe.durationMs) : undefined;
     if (beyond) throw new AppError('trim_out_of_range', 422, beyond, { field: 'end', durationMs: probe.durationMs });
     const now = deps.now();
     const file: FileRecord = {
@@ -128,6 +160,7 @@ export async function acceptUpload(deps: Deps, upload: NewUpload): Promise<FileR
       input_codec: probe.codec,
       duration_ms: probe.durationMs,
       has_cover: probe.hasCover,
+      input_details: probed ? detailsOf(probe) : null,
       input_sample_rate: probe.sampleRate,
       input_channels: probe.channels,
       presets: presetIds,

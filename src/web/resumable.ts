@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebContext } from './context.ts';
 import type { Deps } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody, storeUploadFile } from '../domain/uploads.ts';
+import type { LocalCopy } from '../domain/upload-copy.ts';
 import { parseLoudnessOption, pickLoudnessFields } from '../domain/loudness.ts';
 import { admitUpload, releaseUpload, RESUMABLE_RESERVATION_MS } from '../domain/upload-admission.ts';
 import { parseTrim, pickTrimFields } from '../domain/trim.ts';
@@ -44,7 +45,7 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
   const meta = upload.metadata ?? {};
   try {
     // A finished upload on this disk is moved into storage, not read and written again.
-    const stored = backend.localPath
+    const stored: { fileId: string; size: number; localCopy?: LocalCopy } = backend.localPath
       ? await storeUploadFile(deps, backend.localPath(upload.id))
       : await storeUploadBody(deps, await backend.datastore.read(upload.id));
     try {
@@ -53,11 +54,14 @@ async function finish(deps: Deps, backend: ResumableBackend, req: unknown, uploa
         loudness: pickLoudnessFields((key) => meta[key] ?? undefined),
         reservationId: upload.id,
         trim: pickTrimFields((key) => meta[key] ?? undefined),
+        ...(stored.localCopy ? { localCopy: stored.localCopy } : {}),
       });
       return { headers: { 'Reprise-File-Id': file.id, 'Reprise-File-Url': `/api/v1/files/${file.id}` } };
     } catch (err) {
       await discard(deps, stored.fileId);
       throw err;
+    } finally {
+      await stored.localCopy?.release();
     }
   } catch (err) {
     if (err instanceof AppError) throw tusError(req, err.status, err.code, err.detail, err.extra);

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import type { Deps, FileRecord } from '../domain/ports.ts';
 import { acceptUpload, discard, storeUploadBody } from '../domain/uploads.ts';
+import type { LocalCopy } from '../domain/upload-copy.ts';
 import { admitUpload, MULTIPART_RESERVATION_MS, outOfStorage, releaseUpload, uploadTooLarge, type Admission } from '../domain/upload-admission.ts';
 import { pickLoudnessFields } from '../domain/loudness.ts';
 import { pickTrimFields } from '../domain/trim.ts';
@@ -64,7 +65,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
     ttlMs: MULTIPART_RESERVATION_MS,
   });
   const fields: Record<string, string[]> = {};
-  let stored: { fileId: string; size: number; filename: string } | undefined;
+  let stored: { fileId: string; size: number; filename: string; localCopy?: LocalCopy } | undefined;
   let reading: { bytesRead?: number } | undefined;
   try {
     const iterator = request.parts({ limits: { fileSize: admission.streamCap } })[Symbol.asyncIterator]();
@@ -96,6 +97,7 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
       loudness: pickLoudnessFields((field) => fields[field]?.[0]),
       reservationId: admission.id,
       trim: pickTrimFields((field) => fields[field]?.[0]),
+      ...(stored.localCopy ? { localCopy: stored.localCopy } : {}),
     });
   } catch (err) {
     if (stored) await discard(deps, stored.fileId);
@@ -108,6 +110,8 @@ export async function receiveUpload(deps: Deps, request: FastifyRequest, userId:
     await drain(request.raw);
     if (isFileTooLarge(err)) throw overCap(admission, reading?.bytesRead ?? admission.streamCap);
     throw isParserError(err) ? malformed() : err;
+  } finally {
+    await stored?.localCopy?.release();
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { uploadCopyDir } from '../../src/domain/uploads.ts';
 import { listStoredBlobs } from './backends.ts';
 import { waitFor, type TestServer } from './server.ts';
 
@@ -24,7 +25,7 @@ export async function halfMade(srv: TestServer): Promise<string[]> {
   const { db, deps } = srv.app;
   const problems: string[] = [];
 
-  for (const dir of [path.join(srv.dataDir, 'blobs', 'incoming'), path.join(srv.dataDir, 'tmp')]) {
+  for (const dir of [path.join(srv.dataDir, 'blobs', 'incoming'), path.join(srv.dataDir, 'tmp'), uploadCopyDir(srv.dataDir)]) {
     const entries = await readdir(dir).catch(() => []);
     if (entries.length > 0) problems.push(`${path.relative(srv.dataDir, dir)}/ still holds ${entries.length} entries: ${entries.slice(0, 5).join(', ')}`);
   }

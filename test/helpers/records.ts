@@ -34,6 +34,7 @@ export const fileRecord = (id: string, userId: string, over: Partial<FileRecord>
   own_presets: [],
   trim: null,
   run_presets: null,
+  input_details: { bits: 16, cover: { codec: 'png', width: 600, height: 600 } },
   generation: 1,
   created_at: 1_700_000_000_000,
   updated_at: 1_700_000_000_000,

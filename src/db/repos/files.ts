@@ -3,6 +3,7 @@ import type { Preset } from '../../media/presets.ts';
 import type { LoudnessOption, LoudnessReport } from '../../domain/loudness.ts';
 import type { Trim } from '../../domain/trim.ts';
 import type { FileRecord, FilesRepo } from '../../domain/ports.ts';
+import type { InputDetails } from '../../domain/records.ts';
 import type { Database, FileRow, FilesTable } from '../schema.ts';
 
 /** Lists and flags are stored as JSON text and 0/1, which both databases keep alike. */
@@ -15,6 +16,7 @@ export const toFile = (row: FileRow): FileRecord => ({
   loudness_report: row.loudness_report === null ? null : (JSON.parse(row.loudness_report) as LoudnessReport),
   own_presets: row.own_presets === null ? [] : (JSON.parse(row.own_presets) as Preset[]),
   trim: row.trim === null ? null : (JSON.parse(row.trim) as Trim),
+  input_details: row.input_details === null || row.input_details === undefined ? null : (JSON.parse(row.input_details) as InputDetails),
   run_presets: row.run_presets === null ? null : (JSON.parse(row.run_presets) as string[]),
 });
 
@@ -28,11 +30,12 @@ const toRow = (file: FileRecord): FileRow => ({
   own_presets: file.own_presets.length === 0 ? null : JSON.stringify(file.own_presets),
   expiry_warned_at: file.expiry_warned_at ?? null,
   trim: file.trim === null ? null : JSON.stringify(file.trim),
+  input_details: file.input_details === null ? null : JSON.stringify(file.input_details),
   run_presets: file.run_presets === null ? null : JSON.stringify(file.run_presets),
 });
 
 function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
-  const { has_cover, presets, waveform, loudness, loudness_report, own_presets, trim, run_presets, ...plain } = patch;
+  const { has_cover, presets, waveform, loudness, loudness_report, own_presets, trim, run_presets, input_details, ...plain } = patch;
   const columns: Updateable<FilesTable> = { ...plain };
   if (has_cover !== undefined) columns.has_cover = has_cover ? 1 : 0;
   if (presets !== undefined) columns.presets = JSON.stringify(presets);
@@ -42,6 +45,7 @@ function toColumns(patch: Partial<FileRecord>): Updateable<FilesTable> {
   if (own_presets !== undefined) columns.own_presets = own_presets.length === 0 ? null : JSON.stringify(own_presets);
   if (trim !== undefined) columns.trim = trim === null ? null : JSON.stringify(trim);
   if (run_presets !== undefined) columns.run_presets = run_presets === null ? null : JSON.stringify(run_presets);
+  if (input_details !== undefined) columns.input_details = input_details === null ? null : JSON.stringify(input_details);
   return columns;
 }
 
