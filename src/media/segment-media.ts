@@ -8,6 +8,7 @@ import { isOggMuxer } from './ogg-cover.ts';
 import { outputSampleRate } from './presets.ts';
 import { segmentEncodeArgs } from './segments/encode-args.ts';
 import { joinSegments } from './segments/join.ts';
+import { prependHeader } from './segments/wav-piped-header.ts';
 import { planRangeInput } from './segment-range-input.ts';
 import { MediaError, type Media, type SegmentEncodeRequest, type SegmentEncodeResult, type SegmentJoinRequest } from './types.ts';
 
@@ -28,12 +29,14 @@ export function segmentMedia(opts: FfmpegOptions): Pick<Media, 'encodeSegment' |
 
       const range = await planRangeInput(req.source, input, preset, segment, req.trim);
       if ('read' in range) {
-        // Only this segment's bytes, as raw PCM; the trim is in the byte range, the gain as always.
-        const { layout, read } = range;
-        const piped = { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels };
+        // Only this segment's bytes: raw PCM, or for the first segment a WAV behind the stored
+        // header (its tags). The trim is in the byte range, the gain as always.
+        const { layout, read, wavHeader } = range;
+        const piped = wavHeader ? { container: 'wav' as const } : { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels };
         const shifted = { ...segment, encodeFrom: read.encodeFrom, encodeTo: read.encodeTo };
         const args = segmentEncodeArgs(piped, input, preset, shifted, req.outPath, { progress: true, ...(gain ? { gain } : {}) });
-        await runTracked({ ...tracked, args, stdin: await req.source.read({ start: read.start, end: read.end }) });
+        const samples = await req.source.read({ start: read.start, end: read.end });
+        await runTracked({ ...tracked, args, stdin: wavHeader ? prependHeader(wavHeader, samples) : samples });
         return { input: 'range', bytes: read.end - read.start + 1 };
       }
 

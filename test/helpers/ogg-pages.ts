@@ -20,3 +20,25 @@ export function opusPreSkip(ogg: Buffer): number {
   if (at < 0) throw new Error('no OpusHead');
   return ogg.readUInt16LE(at + 10);
 }
+
+/**
+ * The file with every page's stream serial number and CRC-32 zeroed: ffmpeg picks the serial at
+ * random unless the output is muxed bit-exact (a first segment is not: it carries the tags as one
+ * pass writes them), and the CRC covers it. Everything else — headers, tags, packets, granules —
+ * is left to compare. Throws unless the bytes are whole pages.
+ */
+export function withoutSerials(ogg: Buffer): Buffer {
+  const out = Buffer.from(ogg);
+  let at = 0;
+  while (at < out.length) {
+    if (out.toString('latin1', at, at + 4) !== 'OggS' || at + 27 > out.length) throw new Error(`no Ogg page at ${at}`);
+    const segments = out[at + 26]!;
+    let body = 0;
+    for (let i = 0; i < segments; i++) body += out[at + 27 + i]!;
+    out.fill(0, at + 14, at + 18);
+    out.fill(0, at + 22, at + 26);
+    at += 27 + segments + body;
+  }
+  if (at !== out.length) throw new Error('the last Ogg page is cut short');
+  return out;
+}

@@ -33,21 +33,39 @@ export interface PipedPcm {
   channels: number;
 }
 
-/** Where ffmpeg reads the input: the stored file as probed, or PCM on stdin. */
-function inputArgs(from: string | PipedPcm, input: ProbeResult): string[] {
+/**
+ * A WAV on ffmpeg's stdin: the stored file's own header (sizes patched to what is piped) and then
+ * the bytes of the samples the first segment needs (see wav-piped-header.ts). The chunks before
+ * `data` read as from the file, so the tags reach `-map_metadata 0`; trim points count from the
+ * first sample piped, as for PipedPcm.
+ */
+export interface PipedWav {
+  container: 'wav';
+}
+
+const isPipedWav = (from: PipedPcm | PipedWav): from is PipedWav => 'container' in from;
+
+/** Where ffmpeg reads the input: the stored file as probed, a WAV or raw PCM on stdin. */
+function inputArgs(from: string | PipedPcm | PipedWav, input: ProbeResult): string[] {
   if (typeof from === 'string') return ['-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','), '-f', input.format, '-i', `file:${from}`];
+  if (isPipedWav(from)) return ['-protocol_whitelist', 'pipe', '-format_whitelist', 'wav', '-f', 'wav', '-i', 'pipe:0'];
   // The channel count without a layout, as the WAV demuxer gives a plain PCM WAV's channels.
   return ['-protocol_whitelist', 'pipe', '-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels), '-i', 'pipe:0'];
 }
 
-export function segmentEncodeArgs(from: string | PipedPcm, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
+export function segmentEncodeArgs(from: string | PipedPcm | PipedWav, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
   const codec = segmentCodec(preset);
   if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
   const rate = outputSampleRate(preset, input.sampleRate);
   const channels = outputChannels(preset, input.channels);
   const sampleFormat = outputSampleFormat(preset, { codec: input.codec, bits: input.bits ?? 0 });
   const first = segment.index === 0;
-  if (first && typeof from !== 'string') throw new Error('the first segment carries tags and cover: it reads the stored file');
+  if (first && typeof from !== 'string') {
+    // Raw PCM has no header, so no tags; a cover is a picture stream (or an Ogg comment made
+    // from it) that only the stored file gives.
+    if (!isPipedWav(from)) throw new Error('the first segment carries tags: piped, it must be a WAV with its header, never raw PCM');
+    if (input.hasCover) throw new Error('the first segment carries the cover: it reads the stored file');
+  }
 
   const resample = [`osr=${rate}`, `ocl=${channels === 1 ? 'mono' : 'stereo'}`];
   if (sampleFormat) resample.push(`osf=${sampleFormat}`, 'dither_method=triangular');
