@@ -21,7 +21,7 @@ import { diskFile } from './input.ts';
 import { timeProcess } from './proc.ts';
 import { ensureExcerpt, uploadWith } from './scale-client.ts';
 import { Cluster, startBackends } from './scale.ts';
-import { readCpuMs, round, sleep } from './util.ts';
+import { median, readCpuMs, round, sleep } from './util.ts';
 
 const JOBS = 8;
 const EXCERPT_SECONDS = 90;
@@ -42,9 +42,9 @@ export interface JobCost {
   idleOwnMsPerSecond: number;
   /** Worker tree CPU ÷ bare ffmpeg CPU, per job: the fixed cost in one figure. */
   ratio: number;
-  /** Mean wall ms per phase of a job (worker log), and the drain's wall seconds. */
+  /** Median wall ms per phase of a job (worker log), and the drain's wall seconds. */
   phasesMs: Record<string, number>;
-  /** Mean CPU ms per phase of the worker's own (Node) time, as the job measured it. */
+  /** Median CPU ms per phase of the worker's own (Node) time, as the job measured it. */
   phasesCpuMs: Record<string, number>;
   drainSeconds: number;
   load: number[];
@@ -102,19 +102,20 @@ export async function jobCostBenchmark(workDir: string, log: (line: string) => v
         const idleOwnMsPerSecond = (readCpuMs(worker.pid).own - idle0.own) / ((performance.now() - idleFrom) / 1000);
         const phaseLines = worker.lines.filter((l) => l.msg === 'transcode phases' && l.fileId !== undefined && ids.includes(l.fileId));
         if (phaseLines.length !== JOBS) throw new Error(`${phaseLines.length} of ${JOBS} jobs logged their phases`);
-        const meanOf = (field: string) => {
+        const medianOf = (field: string) => {
           const means: Record<string, number> = {};
           for (const phase of PHASES) {
             const values = phaseLines.map((l) => {
               const laps = l.fields[field] as Record<string, unknown> | undefined;
               return typeof laps?.[phase] === 'number' ? laps[phase] : 0;
             });
-            means[phase] = round(values.reduce((a, b) => a + b, 0) / JOBS, 0);
+            // The median: the first job also pays for loading what the worker had not used yet.
+            means[phase] = round(median(values), 0);
           }
           return means;
         };
-        const phasesMs = meanOf('ms');
-        const phasesCpuMs = meanOf('cpuMs');
+        const phasesMs = medianOf('ms');
+        const phasesCpuMs = medianOf('cpuMs');
         const workerOwnMs = (cpu1.own - cpu0.own) / JOBS;
         const workerChildrenMs = (cpu1.children - cpu0.children) / JOBS;
         const result: JobCost = {
@@ -150,7 +151,7 @@ export function reportJobCost(r: JobCost, log: (line: string) => void): void {
   log(`  per job, CPU: bare ffmpeg ${r.bareFfmpegMs} ms; worker ${r.workerOwnMs + r.workerChildrenMs} ms = Node ${r.workerOwnMs} ms + children (ffmpeg, ffprobe) ${r.workerChildrenMs} ms; ffprobe alone ${r.ffprobeMs} ms`);
   log(`  worker ÷ bare ffmpeg = ${r.ratio} (the fixed cost is the excess over 1); idle worker ${r.idleOwnMsPerSecond} ms CPU per second`);
   const byPhase = (laps: Record<string, number>) => Object.entries(laps).map(([k, v]) => `${k} ${v}`).join(', ');
-  log(`  per job by phase, wall ms: ${byPhase(r.phasesMs)}`);
-  log(`  per job by phase, worker Node CPU ms: ${byPhase(r.phasesCpuMs)} (the rest of its ${r.workerOwnMs} ms is between jobs: queue, heartbeats)`);
+  log(`  per job by phase (median of ${r.jobs}), wall ms: ${byPhase(r.phasesMs)}`);
+  log(`  per job by phase (median), worker Node CPU ms: ${byPhase(r.phasesCpuMs)} (the rest of its ${r.workerOwnMs} ms is between jobs: queue, heartbeats)`);
   log(`  drain ${r.drainSeconds} s; load ${r.load.join(' / ')}`);
 }
