@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { readCpuMs, repoRoot, isRecord, sleep } from './util.ts';
 
 /** Every child process still running, so that an interrupted bench can end them. */
@@ -197,4 +198,27 @@ export class ChildWatcher {
     }
     for (const span of this.spans.values()) if (span.endedAt === undefined && !pids.includes(span.pid)) span.endedAt = now;
   }
+}
+
+/**
+ * User and system CPU seconds and the wall seconds of one ffmpeg run, from /usr/bin/time (CPU
+ * time is steadier than wall time on this shared machine); `stdin` is piped in when given.
+ */
+export function ffmpegCpu(args: string[], stdin?: Readable): Promise<{ cpu: number; wall: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%U %S %e', 'ffmpeg', ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    if (stdin && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      stdin.pipe(child.stdin);
+    }
+    child.on('error', reject);
+    child.on('close', (code) => {
+      stdin?.destroy();
+      const [user, sys, wall] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
+      if (code !== 0 || wall === undefined) return reject(new Error(`ffmpeg failed: ${err.slice(-300)}`));
+      resolve({ cpu: user! + sys!, wall });
+    });
+  });
 }

@@ -10,13 +10,11 @@
  *     node --import tsx bench/segment-first-s3.ts <input.wav>
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
 import { createS3BlobStore, createS3Client } from '../src/blobs/s3.ts';
 import { partInput } from '../src/domain/segmented/part-input.ts';
 import { segmentSecondsFor } from '../src/domain/segmented/plan.ts';
@@ -26,26 +24,7 @@ import { planRangeInput } from '../src/media/segment-range-input.ts';
 import { segmentEncodeArgs } from '../src/media/segments/encode-args.ts';
 import { planSegments, segmentCodec } from '../src/media/segments/index.ts';
 import { prependHeader } from '../src/media/segments/wav-piped-header.ts';
-
-/** User + system CPU seconds of one ffmpeg run. */
-function ffmpegCpu(args: string[], stdin?: Readable): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', 'ffmpeg', ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    if (stdin && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      stdin.pipe(child.stdin);
-    }
-    child.on('error', reject);
-    child.on('close', (code) => {
-      stdin?.destroy();
-      const [user, sys] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
-      if (code !== 0 || sys === undefined) return reject(new Error(`ffmpeg failed: ${err.slice(-300)}`));
-      resolve(user! + sys);
-    });
-  });
-}
+import { ffmpegCpu } from './proc.ts';
 
 /** CPU seconds a process has used so far, from /proc (s3rver runs in our parent). */
 async function procCpu(pid: number): Promise<number> {
@@ -89,7 +68,7 @@ try {
     const wholeFile = await measure(async () => {
       const part = await partInput({ blobs }, key, scratch);
       try {
-        return await ffmpegCpu(segmentEncodeArgs(await part.source.localPath(), input, preset, segment, out));
+        return (await ffmpegCpu(segmentEncodeArgs(await part.source.localPath(), input, preset, segment, out))).cpu;
       } finally {
         await part.release();
       }
@@ -101,7 +80,7 @@ try {
       if (!('read' in plan) || !plan.wavHeader) throw new Error(`no range for the first segment: ${'reason' in plan ? plan.reason : 'no header'}`);
       bytes = plan.read.end - plan.read.start + 1;
       const args = segmentEncodeArgs({ container: 'wav' }, input, preset, { ...segment, encodeFrom: plan.read.encodeFrom, encodeTo: plan.read.encodeTo }, out);
-      return ffmpegCpu(args, prependHeader(plan.wavHeader, await part.source.read({ start: plan.read.start, end: plan.read.end })));
+      return (await ffmpegCpu(args, prependHeader(plan.wavHeader, await part.source.read({ start: plan.read.start, end: plan.read.end })))).cpu;
     });
     console.log(`${id} segment 0: whole file ${show(wholeFile)}; range (${(bytes / 1e6).toFixed(0)} MB) ${show(ranged)}; load ${load()}`);
   }

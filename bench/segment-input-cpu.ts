@@ -6,37 +6,17 @@
  *
  *   node --import tsx bench/segment-input-cpu.ts <input.wav> [segment indices, default 1,7]
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { segmentSecondsFor } from '../src/domain/segmented/plan.ts';
 import { createFfmpegMedia } from '../src/media/ffmpeg.ts';
 import { findPreset, outputSampleRate } from '../src/media/presets.ts';
 import { planRangeInput } from '../src/media/segment-range-input.ts';
 import { segmentEncodeArgs } from '../src/media/segments/encode-args.ts';
 import { planSegments, segmentCodec } from '../src/media/segments/index.ts';
-
-function cpuOf(args: string[], stdin?: Readable): Promise<{ cpu: number; wall: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%U %S %e', 'ffmpeg', ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    if (stdin && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      stdin.pipe(child.stdin);
-    }
-    child.on('error', reject);
-    child.on('close', (code) => {
-      stdin?.destroy();
-      const [user, sys, wall] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
-      if (code !== 0 || wall === undefined) return reject(new Error(`ffmpeg failed: ${err.slice(-300)}`));
-      resolve({ cpu: user! + sys!, wall });
-    });
-  });
-}
+import { ffmpegCpu as cpuOf } from './proc.ts';
 
 const [file, which = '1,7'] = process.argv.slice(2);
 if (!file) throw new Error('usage: segment-input-cpu.ts <input.wav> [segments]');

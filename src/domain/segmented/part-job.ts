@@ -50,7 +50,10 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
       spec.kind === 'join'
         ? await joinPresetPart(deps, { file, plan: run.plan, presetId: spec.presetId, scratch })
         : await encodeFromInput(deps, { file, plan: run.plan, spec, scratch, signal: abort.signal, part: payload.part, abort });
-    for (const [name, local] of files) await deps.blobs.putFile(`${prefix}/${name}`, local);
+    // Side by side (the whole part has the WAV, the FLAC and the peaks), each settling before a
+    // failure is acted on, so none lands after the cleanup below removed the part's prefix.
+    const puts = await Promise.allSettled([...files].map(([name, local]) => deps.blobs.putFile(`${prefix}/${name}`, local)));
+    for (const put of puts) if (put.status === 'rejected') throw put.reason;
     const counted = await deps.store.transaction(async (tx) => {
       // Locks the file row: a cancel or another part's failure either came first or waits.
       const ours = await tx.files.update(file.id, { updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
