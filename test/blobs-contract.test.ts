@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createDiskBlobStore } from '../src/blobs/disk.ts';
@@ -73,6 +74,24 @@ for (const backend of backends) {
       }
     });
 
+    it('publishes a file larger than a multipart part byte for byte, and removes the local file', async () => {
+      const { store, cleanup } = await backend.make();
+      const scratch = await mkdtemp(path.join(os.tmpdir(), 'reprise-scratch-'));
+      try {
+        const local = path.join(scratch, 'out.wav');
+        const bytes = randomBytes(12 * 1024 * 1024 + 17);
+        await writeFile(local, bytes);
+        assert.equal(await store.putFile('files/big/g1/wav-44k-16.wav', local), bytes.length);
+        assert.deepEqual(await store.stat('files/big/g1/wav-44k-16.wav'), { size: bytes.length });
+        assert.ok((await buffer(await store.get('files/big/g1/wav-44k-16.wav'))).equals(bytes));
+        assert.ok((await buffer(await store.get('files/big/g1/wav-44k-16.wav', { start: 5 * 1024 * 1024, end: 5 * 1024 * 1024 + 99 }))).equals(bytes.subarray(5 * 1024 * 1024, 5 * 1024 * 1024 + 100)));
+        await assert.rejects(stat(local), { code: 'ENOENT' });
+      } finally {
+        await cleanup();
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+
     it('copies an object under another key, leaving the source, and refuses a missing source', async () => {
       const { store, cleanup } = await backend.make();
       try {
@@ -118,3 +137,54 @@ for (const backend of backends) {
   });
 }
 
+
+if (s3Endpoint) {
+  describe('BlobStore on S3: a finished file whose upload is cut', () => {
+    it('sends it again from the start, so the object is whole', async () => {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
+      const target = new URL(s3Endpoint);
+      // A TCP relay in front of the store that cuts the first PUT it sees after 1 MiB of it.
+      let cut = 0;
+      const relay = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port), target.hostname);
+        let seen = 0;
+        let isPut = false;
+        client.on('data', (chunk: Buffer) => {
+          if (seen === 0) isPut = chunk.subarray(0, 4).toString() === 'PUT ';
+          seen += chunk.length;
+          if (isPut && cut === 0 && seen > 1024 * 1024) {
+            cut++;
+            client.destroy();
+            upstream.destroy();
+            return;
+          }
+          upstream.write(chunk);
+        });
+        upstream.on('data', (chunk: Buffer) => client.write(chunk));
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const port = (relay.address() as net.AddressInfo).port;
+      const bucket = `blobs-${randomBytes(5).toString('hex')}`;
+      const direct = createS3Client({ bucket, endpoint: s3Endpoint, forcePathStyle: true });
+      await direct.send(new CreateBucketCommand({ Bucket: bucket }));
+      const store = createS3BlobStore(createS3Client({ bucket, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true }), bucket);
+      const scratch = await mkdtemp(path.join(os.tmpdir(), 'reprise-scratch-'));
+      try {
+        const local = path.join(scratch, 'out.flac');
+        const bytes = randomBytes(4 * 1024 * 1024);
+        await writeFile(local, bytes);
+        assert.equal(await store.putFile('files/cut/g1/flac-cd.flac', local), bytes.length);
+        assert.equal(cut, 1, 'the relay cut one upload');
+        assert.ok((await buffer(await store.get('files/cut/g1/flac-cd.flac'))).equals(bytes));
+      } finally {
+        await store.deletePrefix('files');
+        await new Promise((resolve) => relay.close(resolve));
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+  });
+}
