@@ -153,7 +153,9 @@ export class Cluster {
 
   /** A worker process (`worker`, LOG_LEVEL=info, plus `extraEnv`), waited for until its pool has started. */
   async startWorker(name: string, slots: number, timeoutMs = 60_000, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
-    const env = { ...this.baseEnv(name.replace(/\W+/g, '-'), 0, slots), LOG_LEVEL: 'info', ...extraEnv };
+    // BENCH_WORKER_IMPORT=<module>: preloaded into each worker (e.g. one that starts the inspector's profiler).
+    const preload: Record<string, string> = process.env.BENCH_WORKER_IMPORT ? { NODE_OPTIONS: `--import ${process.env.BENCH_WORKER_IMPORT}` } : {};
+    const env = { ...this.baseEnv(name.replace(/\W+/g, '-'), 0, slots), LOG_LEVEL: 'info', ...preload, ...extraEnv };
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const worker = new WorkerProc(name, proc);
     this.workers.push(worker);

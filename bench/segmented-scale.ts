@@ -9,6 +9,7 @@
  * Parts reach a worker through graphile-worker and read the input from the bucket, so the split's
  * scale-out costs (download per part, upload of each part's encode, the join's downloads) are in.
  */
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { signUpAndLogIn } from './http.ts';
 import { Cluster, startBackends } from './scale.ts';
@@ -36,6 +37,8 @@ export async function segmentedScaleOutBenchmark(workDir: string, rounds: number
       const token = await signUpAndLogIn(web.port);
       const costsOf = (fileId: string) => settledPartCosts(() => Promise.resolve(workers.flatMap((w) => w.lines.map((l) => l.fields))), fileId, input.probe.durationMs / 1000);
       await alternateRounds(runs, rounds, () => bareOnce(input, workDir), () => serviceOnce(web.port, token, input), costsOf, log);
+      // The workers' own log lines, for a closer look at a part than the table gives.
+      if (process.env.BENCH_LOG_DUMP) await writeFile(process.env.BENCH_LOG_DUMP, workers.flatMap((w) => w.lines.map((l) => `${JSON.stringify({ worker: w.name, ...l.fields })}\n`)).join(''));
       // Once the rounds are over, so it competes with nothing of this bench.
       runs.inputDownload = await timeInputDownload(cluster.env, input.path, workDir);
       log(`  the input from the bucket into scratch, as each part fetches it: ${runs.inputDownload.ms.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s for ${Math.round(runs.inputDownload.bytes / 1e6)} MB (load ${os.loadavg()[0]?.toFixed(2)})`);

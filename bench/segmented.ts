@@ -5,6 +5,7 @@ import { transcodeArgs } from '../src/media/ffmpeg-args.ts';
 import { createFfmpegMedia } from '../src/media/ffmpeg.ts';
 import { defaultPresetIds, findPreset, type Preset } from '../src/media/presets.ts';
 import type { ProbeResult } from '../src/media/types.ts';
+import { cpuBetween, cpuSnapshot, describeCpu } from './cpu-by-process.ts';
 import { apiJson, multipartBody, postStream, signUpAndLogIn, watchCompletions } from './http.ts';
 import { diskFile, ensureInputWavOf } from './input.ts';
 import { freePort, startNodeChild, timeProcess } from './proc.ts';
@@ -32,6 +33,8 @@ export interface SegmentedRuns {
   loadAfter: number[];
   /** Where each service run's time went, part by part (from the service's info log). */
   parts: PartCosts[];
+  /** Each service run's CPU ms by kind of process (bench/cpu-by-process.ts), and the bare runs' ffmpeg CPU. */
+  serviceCpu?: Record<string, number>[];
 }
 
 export interface LongInput {
@@ -96,9 +99,13 @@ export async function alternateRounds(
     return ms;
   };
   const serviceStep = async () => {
+    const cpuBefore = cpuSnapshot();
     const { id, ms: raw } = await service();
+    const cpu = cpuBetween(cpuBefore, cpuSnapshot());
     const ms = Math.round(raw);
     runs.serviceMs.push(ms);
+    (runs.serviceCpu ??= []).push(cpu);
+    log(`    CPU in that run, by process: ${describeCpu(cpu)} (${(ms / 1000).toFixed(1)} s × 2 cores = ${((2 * ms) / 1000).toFixed(1)} s)`);
     runs.parts.push(await costsOf(id));
     return ms;
   };

@@ -69,25 +69,31 @@ export async function runJoinJob(deps: Deps, payload: JobPayload<'segment.join'>
  */
 async function publishOutputs(deps: Deps, file: FileRecord, plan: SegmentedPlan, scratch: string, published: string[]): Promise<PublishedOutput[]> {
   const wholePart = plan.parts.findIndex((p) => p.kind === 'whole');
-  const outputs: PublishedOutput[] = [];
-  for (const presetId of file.run_presets ?? file.presets) {
-    const preset = filePreset(file, presetId);
-    if (!preset) continue;
-    const name = `${preset.id}.${preset.extension}`;
-    const key = outputKey(file.id, file.generation, preset);
-    const joinPart = plan.parts.findIndex((p) => p.kind === 'join' && p.presetId === presetId);
-    const segmented = plan.parts.some((p) => p.kind === 'segment' && p.presetId === presetId);
-    const startedAt = performance.now();
-    published.push(key);
-    let size: number;
-    if (segmented && joinPart < 0) {
-      const joined = await joinPresetSegments(deps, { file, plan, presetId, scratch });
-      size = await deps.blobs.putFile(key, joined.path);
-    } else {
-      size = await deps.blobs.copy(`${partScratchPrefix(file.id, file.generation, segmented ? joinPart : wholePart)}/${name}`, key);
-    }
-    outputs.push({ presetId, key, size });
-    deps.log.info({ fileId: file.id, presetId, joined: segmented, ms: Math.round(performance.now() - startedAt) }, 'segmented output published');
-  }
-  return outputs;
+  const presets = (file.run_presets ?? file.presets).flatMap((id) => filePreset(file, id) ?? []);
+  // Side by side: nothing else runs for this file now, and the copies wait on the store, not on us.
+  const settled = await Promise.allSettled(
+    presets.map(async (preset): Promise<PublishedOutput> => {
+      const presetId = preset.id;
+      const name = `${preset.id}.${preset.extension}`;
+      const key = outputKey(file.id, file.generation, preset);
+      const joinPart = plan.parts.findIndex((p) => p.kind === 'join' && p.presetId === presetId);
+      const segmented = plan.parts.some((p) => p.kind === 'segment' && p.presetId === presetId);
+      const startedAt = performance.now();
+      published.push(key);
+      let size: number;
+      if (segmented && joinPart < 0) {
+        const joined = await joinPresetSegments(deps, { file, plan, presetId, scratch });
+        size = await deps.blobs.putFile(key, joined.path);
+      } else {
+        size = await deps.blobs.copy(`${partScratchPrefix(file.id, file.generation, segmented ? joinPart : wholePart)}/${name}`, key);
+      }
+      deps.log.info({ fileId: file.id, presetId, joined: segmented, ms: Math.round(performance.now() - startedAt) }, 'segmented output published');
+      return { presetId, key, size };
+    }),
+  );
+  // Every copy settled before a failure is acted on, so none lands after the caller's cleanup.
+  return settled.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  });
 }

@@ -52,8 +52,10 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
         : await encodeFromInput(deps, { file, plan: run.plan, spec, scratch, signal: abort.signal, part: payload.part, abort });
     // Side by side (the whole part has the WAV, the FLAC and the peaks), each settling before a
     // failure is acted on, so none lands after the cleanup below removed the part's prefix.
+    const storing = performance.now();
     const puts = await Promise.allSettled([...files].map(([name, local]) => deps.blobs.putFile(`${prefix}/${name}`, local)));
     for (const put of puts) if (put.status === 'rejected') throw put.reason;
+    deps.log.info({ fileId: file.id, part: payload.part, bytes: puts.reduce((sum, p) => sum + (p.status === 'fulfilled' ? p.value : 0), 0), ms: Math.round(performance.now() - storing) }, 'segment part stored');
     const counted = await deps.store.transaction(async (tx) => {
       // Locks the file row: a cancel or another part's failure either came first or waits.
       const ours = await tx.files.update(file.id, { updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
@@ -131,7 +133,7 @@ interface PartRun {
 }
 
 /** Encodes the part; returns the files to keep, by their name under the part's scratch prefix, and how the input was read. */
-async function encodePart(deps: Deps, r: PartRun): Promise<{ files: Map<string, string>; read: SegmentEncodeResult | { input: 'file' } }> {
+async function encodePart(deps: Deps, r: PartRun): Promise<{ files: Map<string, string>; read: SegmentEncodeResult | { input: 'file'; fetchMs: number } }> {
   const limits = { maxInputSeconds: deps.config.maxInputSeconds, maxOutputBytes: deps.config.maxOutputBytes };
   const loudness = r.plan.loudness?.plan;
   const trim = r.plan.trim ? { trim: r.plan.trim } : {};
@@ -148,8 +150,10 @@ async function encodePart(deps: Deps, r: PartRun): Promise<{ files: Map<string, 
     return preset ? [{ preset, path: path.join(r.scratch, `${preset.id}.${preset.extension}`) }] : [];
   });
   const peaksPath = path.join(r.scratch, 'peaks.u8');
+  const fetching = performance.now();
   const inputPath = await r.source.localPath();
+  const fetchMs = Math.round(performance.now() - fetching);
   await deps.media.transcode({ inputPath, input: r.plan.probe, ...trim, outputs, peaksPath, signal: r.signal, limits, onProgress: r.onProgress, ...(loudness ? { loudness } : {}) });
   const files = new Map([...outputs.map((o): [string, string] => [`${o.preset.id}.${o.preset.extension}`, o.path]), ['peaks.u8', peaksPath]]);
-  return { files, read: { input: 'file' } };
+  return { files, read: { input: 'file', fetchMs } };
 }
