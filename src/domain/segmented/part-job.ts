@@ -53,9 +53,10 @@ export async function runSegmentJob(deps: Deps, payload: JobPayload<'segment'>, 
     // Side by side (the whole part has the WAV, the FLAC and the peaks), each settling before a
     // failure is acted on, so none lands after the cleanup below removed the part's prefix.
     const storing = performance.now();
+    const storingCpu = process.cpuUsage();
     const puts = await Promise.allSettled([...files].map(([name, local]) => deps.blobs.putFile(`${prefix}/${name}`, local)));
     for (const put of puts) if (put.status === 'rejected') throw put.reason;
-    deps.log.info({ fileId: file.id, part: payload.part, bytes: puts.reduce((sum, p) => sum + (p.status === 'fulfilled' ? p.value : 0), 0), ms: Math.round(performance.now() - storing) }, 'segment part stored');
+    deps.log.info({ fileId: file.id, part: payload.part, bytes: puts.reduce((sum, p) => sum + (p.status === 'fulfilled' ? p.value : 0), 0), ms: Math.round(performance.now() - storing), cpuMs: cpuMsSince(storingCpu) }, 'segment part stored');
     const counted = await deps.store.transaction(async (tx) => {
       // Locks the file row: a cancel or another part's failure either came first or waits.
       const ours = await tx.files.update(file.id, { updated_at: deps.now() }, { generation: job.generation, statusIn: ['running'] });
@@ -110,15 +111,22 @@ async function encodeFromInput(
   try {
     const onProgress = partProgress(deps, r.file, r.plan, r.part, r.abort);
     const startedAt = performance.now();
+    const startedCpu = process.cpuUsage();
     const { files, read } = await encodePart(deps, { file: r.file, plan: r.plan, spec: r.spec, source: input.source, scratch: r.scratch, signal: r.signal, onProgress });
     const { spec } = r;
     // Where a segmented job's time goes, per part (issue 12's benchmark reads it at info level).
-    deps.log.info({ fileId: r.file.id, part: r.part, kind: spec.kind, ...(spec.kind === 'segment' ? { presetId: spec.presetId, segment: spec.segment.index } : {}), ...read, ms: Math.round(performance.now() - startedAt) }, 'segment part encoded');
+    deps.log.info({ fileId: r.file.id, part: r.part, kind: spec.kind, ...(spec.kind === 'segment' ? { presetId: spec.presetId, segment: spec.segment.index } : {}), ...read, ms: Math.round(performance.now() - startedAt), cpuMs: cpuMsSince(startedCpu) }, 'segment part encoded');
     return files;
   } finally {
     await input.release();
   }
 }
+
+/** This process's CPU (not ffmpeg's) since `from`: what a part costs the worker beside its encoder. */
+const cpuMsSince = (from: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(from);
+  return Math.round((used.user + used.system) / 1000);
+};
 
 type EncodeSpec = Exclude<PartSpec, { kind: 'join' }>;
 
