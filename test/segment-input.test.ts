@@ -34,9 +34,10 @@ const SEGMENT_SECONDS = 5;
 const lossy = presets.filter(worthSegmenting);
 
 /** A stored file as a part sees it, counting what it is asked for. */
-function fileInput(file: string, size: number) {
+function fileInput(file: string, size: number, inPlace = false) {
   const asked = { ranges: [] as { start: number; end: number }[], whole: 0 };
   const source: SegmentInput = {
+    ...(inPlace ? { localFile: file } : {}),
     size,
     read: (range) => {
       asked.ranges.push(range);
@@ -129,6 +130,13 @@ describe('segments read only their bytes of a PCM WAV, and encode exactly what d
           const piped = asked.ranges.at(-1)!;
           assert.ok(piped.start > 0 && piped.end - piped.start + 1 < size * 0.7, `${label} reads a part of the file (${JSON.stringify(piped)})`);
           assert.ok((await readFile(ranged)).equals(await readFile(reference)), `${label}: the outputs differ`);
+          // On disk ffmpeg reads the same window of the stored file itself: only the header passes through here.
+          const inPlace = fileInput(file, size, true);
+          const readInPlace = await media.encodeSegment({ source: inPlace.source, input, preset, segment, outPath: ranged, signal, limits, onProgress: noProgress });
+          assert.deepEqual(readInPlace, { ...result, inPlace: true }, label);
+          assert.equal(inPlace.asked.whole, 0, `${label} in place never asks for the whole file`);
+          assert.ok(inPlace.asked.ranges.every((r) => r.end - r.start < 1024 * 1024), `${label} in place reads no samples through a stream: ${JSON.stringify(inPlace.asked.ranges)}`);
+          assert.ok((await readFile(ranged)).equals(await readFile(reference)), `${label} in place: the outputs differ`);
           await rm(ranged);
           await rm(reference);
         }

@@ -96,10 +96,15 @@ export interface SegmentInput {
   read(range: { start: number; end: number }): Promise<Readable>;
   /** The whole input as a local file (a download on S3); the caller releases it after the run. */
   localPath(): Promise<string>;
+  /**
+   * The stored object itself when it is a file on this machine (disk storage): ffmpeg then reads
+   * a segment's byte range in place rather than through a pipe from this process.
+   */
+  localFile?: string;
 }
 
 /** How a segment read its input: a byte range (how many bytes), or the whole file (and why). */
-export type SegmentEncodeResult = { input: 'range'; bytes: number } | { input: 'file'; reason: string };
+export type SegmentEncodeResult = { input: 'range'; bytes: number; inPlace?: boolean } | { input: 'file'; reason: string };
 
 /** One segment of one preset, as its own ffmpeg run (segmented transcodes, issue 12). */
 export interface SegmentEncodeRequest {

@@ -9,12 +9,15 @@ import type { Deps } from '../ports.ts';
 export async function partInput(deps: Pick<Deps, 'blobs'>, key: string, scratch: string): Promise<{ source: SegmentInput; release(): Promise<void> }> {
   const stored = await deps.blobs.stat(key);
   if (!stored) throw new Error(`the input ${key} is missing from blob storage`);
-  let local: ReturnType<typeof deps.blobs.openLocal> | undefined;
+  // On disk the object is a file already (opening it copies nothing): ffmpeg may read it in place.
+  let local = deps.blobs.local ? deps.blobs.openLocal(key, scratch) : undefined;
+  const localFile = local ? (await local).path : undefined;
   return {
     source: {
       size: stored.size,
       read: (range) => deps.blobs.get(key, range),
       localPath: async () => (await (local ??= deps.blobs.openLocal(key, scratch))).path,
+      ...(localFile === undefined ? {} : { localFile }),
     },
     async release() {
       const opened = await local?.catch(() => undefined);

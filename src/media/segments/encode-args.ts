@@ -43,17 +43,36 @@ export interface PipedWav {
   container: 'wav';
 }
 
+/**
+ * Raw PCM read in place: the same bytes as PipedPcm, read by ffmpeg itself from the stored file
+ * (disk storage) through its `subfile` protocol, a window onto a local file: `start` inclusive,
+ * `end` exclusive, as subfile counts them.
+ */
+export interface PcmInFile extends PipedPcm {
+  path: string;
+  start: number;
+  end: number;
+}
+
+/** subfile's own syntax separates options with commas; a path with one is read through the pipe instead. */
+export const canReadInPlace = (file: string) => !file.includes(',');
+
 const isPipedWav = (from: PipedPcm | PipedWav): from is PipedWav => 'container' in from;
 
-/** Where ffmpeg reads the input: the stored file as probed, a WAV or raw PCM on stdin. */
-function inputArgs(from: string | PipedPcm | PipedWav, input: ProbeResult): string[] {
+/** Where ffmpeg reads the input: the stored file as probed, a WAV or raw PCM on stdin, or raw PCM from a window of the stored file. */
+function inputArgs(from: string | PipedPcm | PipedWav | PcmInFile, input: ProbeResult): string[] {
   if (typeof from === 'string') return ['-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','), '-f', input.format, '-i', `file:${from}`];
   if (isPipedWav(from)) return ['-protocol_whitelist', 'pipe', '-format_whitelist', 'wav', '-f', 'wav', '-i', 'pipe:0'];
+  if ('path' in from) {
+    if (!canReadInPlace(from.path)) throw new Error('a path with a comma cannot be read through subfile');
+    const raw = ['-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels)];
+    return ['-protocol_whitelist', 'subfile,file', ...raw, '-i', `subfile,,start,${from.start},end,${from.end},,:file:${from.path}`];
+  }
   // The channel count without a layout, as the WAV demuxer gives a plain PCM WAV's channels.
   return ['-protocol_whitelist', 'pipe', '-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels), '-i', 'pipe:0'];
 }
 
-export function segmentEncodeArgs(from: string | PipedPcm | PipedWav, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
+export function segmentEncodeArgs(from: string | PipedPcm | PipedWav | PcmInFile, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
   const codec = segmentCodec(preset);
   if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
   const rate = outputSampleRate(preset, input.sampleRate);
