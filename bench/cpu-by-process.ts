@@ -6,7 +6,7 @@
  * beyond the encodes themselves.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { tickMs } from './util.ts';
+import { readCpuMs } from './util.ts';
 
 interface ProcCpu {
   label: string;
@@ -42,10 +42,8 @@ export function cpuSnapshot(): CpuSnapshot {
     const label = labelOf(pid);
     if (!label) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-      const at = (i: number) => f[i] ?? 0;
-      snap.set(pid, { label, own: (at(11) + at(12)) * tickMs, reaped: (at(13) + at(14)) * tickMs });
+      const { own, children } = readCpuMs(pid);
+      snap.set(pid, { label, own, reaped: children });
     } catch {
       // Gone between the listing and the read.
     }

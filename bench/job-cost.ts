@@ -85,9 +85,8 @@ export async function jobCostBenchmark(workDir: string, log: (line: string) => v
         const file = await diskFile(input, 'audio/wav');
         const ids: string[] = [];
         for (let i = 0; i < JOBS; i++) ids.push((await uploadWith(web.port, token, file, { presets: PRESET }, 60_000)).id);
-        // BENCH_WORKER_IMPORT=<module>: preloaded into the worker (e.g. one that starts the inspector's profiler).
-        const preload: Record<string, string> = process.env.BENCH_WORKER_IMPORT ? { NODE_OPTIONS: `--import ${process.env.BENCH_WORKER_IMPORT}` } : {};
-        const worker = await cluster.startWorker('worker', 1, 60_000, preload);
+        // startWorker preloads BENCH_WORKER_IMPORT (e.g. a profiler) when it is set.
+        const worker = await cluster.startWorker('worker', 1, 60_000);
         // From its pool start: the queue is full, so it is already draining (idle cost is measured after).
         const cpu0 = readCpuMs(worker.pid);
         const started = performance.now();

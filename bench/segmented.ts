@@ -33,7 +33,7 @@ export interface SegmentedRuns {
   loadAfter: number[];
   /** Where each service run's time went, part by part (from the service's info log). */
   parts: PartCosts[];
-  /** Each service run's CPU ms by kind of process (bench/cpu-by-process.ts), and the bare runs' ffmpeg CPU. */
+  /** Each service run's CPU ms by kind of process (bench/cpu-by-process.ts). */
   serviceCpu?: Record<string, number>[];
 }
 

@@ -20,7 +20,7 @@ export function median(values: readonly number[]): number {
 export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Milliseconds per clock tick, the unit of CPU times in /proc/<pid>/stat. */
-export const tickMs = (() => {
+const tickMs = (() => {
   try {
     return 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   } catch {

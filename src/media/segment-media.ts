@@ -32,18 +32,19 @@ export function segmentMedia(opts: FfmpegOptions): Pick<Media, 'encodeSegment' |
         // Only this segment's bytes: raw PCM, or for the first segment a WAV behind the stored
         // header (its tags). The trim is in the byte range, the gain as always.
         const { layout, read, wavHeader } = range;
-        const piped = wavHeader ? { container: 'wav' as const } : { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels };
         const shifted = { ...segment, encodeFrom: read.encodeFrom, encodeTo: read.encodeTo };
-        const args = segmentEncodeArgs(piped, input, preset, shifted, req.outPath, { progress: true, ...(gain ? { gain } : {}) });
+        const extras = { progress: true, ...(gain ? { gain } : {}) };
         const bytes = read.end - read.start + 1;
         const inFile = req.source.localFile;
         if (!wavHeader && inFile !== undefined && canReadInPlace(inFile)) {
           // On disk the samples need not pass through this process: piping them cost ~0.7 s of
           // its CPU per 80 MB segment (bench/segmented.ts), ffmpeg reads the window itself.
           const window = { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels, path: inFile, start: read.start, end: read.end + 1 };
-          await runTracked({ ...tracked, args: segmentEncodeArgs(window, input, preset, shifted, req.outPath, { progress: true, ...(gain ? { gain } : {}) }) });
+          await runTracked({ ...tracked, args: segmentEncodeArgs(window, input, preset, shifted, req.outPath, extras) });
           return { input: 'range', bytes, inPlace: true };
         }
+        const piped = wavHeader ? { container: 'wav' as const } : { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels };
+        const args = segmentEncodeArgs(piped, input, preset, shifted, req.outPath, extras);
         const samples = await req.source.read({ start: read.start, end: read.end });
         await runTracked({ ...tracked, args, stdin: wavHeader ? prependHeader(wavHeader, samples) : samples });
         return { input: 'range', bytes };
