@@ -81,6 +81,7 @@ const schema = z.object({
   S3_BUCKET: z.string().min(3).optional(),
   S3_ENDPOINT: z.url().optional(),
   S3_FORCE_PATH_STYLE: boolish.default(false),
+  S3_PRESIGNED_READS: boolish.default(true),
   AWS_REGION: z.string().min(1).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example:587').optional(),
   MAIL_FROM: z.string().max(300).regex(mailFromPattern, 'must be an address, or a name and an address: Reprise <reprise@example.com>').optional(),
@@ -151,7 +152,8 @@ export interface Config {
   /** PostgreSQL for data, queue and push; absent: SQLite under dataDir. */
   readonly databaseUrl: string | undefined;
   /** S3-compatible storage for blobs; absent: a folder under dataDir. */
-  readonly s3: { bucket: string; endpoint?: string; forcePathStyle: boolean; region?: string } | undefined;
+  /** `presignedReads`: ffmpeg may fetch a segment's byte range from a presigned URL (decision 0031). */
+  readonly s3: { bucket: string; endpoint?: string; forcePathStyle: boolean; region?: string; presignedReads: boolean } | undefined;
   /** Mail when a job ends (users opt in); absent without SMTP_URL: nothing is sent. */
   readonly mail: { smtpUrl: string; from: string; retryScheduleMs: readonly number[] } | undefined;
   /** Where people open Reprise (links in mail); no trailing slash. */
@@ -214,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
     s3: e.S3_BUCKET
-      ? { bucket: e.S3_BUCKET, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE, region: e.AWS_REGION }
+      ? { bucket: e.S3_BUCKET, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE, region: e.AWS_REGION, presignedReads: e.S3_PRESIGNED_READS }
       : undefined,
     mail: e.SMTP_URL && e.MAIL_FROM
       ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, retryScheduleMs: e.MAIL_RETRY_SCHEDULE.split(',').map((v) => Math.round(Number(v) * 1000)) }

@@ -122,7 +122,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   let blobs: BlobStore;
   let checkStorage: () => Promise<void>;
   if (config.s3) {
-    const s3 = createS3BlobStore(createS3Client(config.s3), config.s3.bucket);
+    const s3 = createS3BlobStore(createS3Client(config.s3), config.s3.bucket, { presignedReads: config.s3.presignedReads });
     try {
       await s3.check();
     } catch (err) {

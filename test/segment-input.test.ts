@@ -18,12 +18,13 @@ import { segmentEncodeArgs } from '../src/media/segments/encode-args.ts';
 import { runFfmpeg } from '../src/media/segments/run-ffmpeg.ts';
 import { checkWavTail, readWavLayout } from '../src/media/segments/wav-header.ts';
 import { pipedWavHeader, prependHeader } from '../src/media/segments/wav-piped-header.ts';
-import type { Media, ProbeResult, SegmentEncodeResult, SegmentInput, TrimRange } from '../src/media/types.ts';
+import { MediaError, type Media, type ProbeResult, type SegmentEncodeResult, type SegmentInput, type TrimRange } from '../src/media/types.ts';
 import { worthSegmenting } from '../src/domain/segmented/plan.ts';
 import { backend } from './helpers/backends.ts';
 import { ApiClient, type FileJson } from './helpers/clients.ts';
 import { toolBytes } from './helpers/fidelity-tools.ts';
 import { withoutSerials } from './helpers/ogg-pages.ts';
+import { SIGNATURE, startRangeServer, type RangeServer } from './helpers/range-server.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 const run = promisify(execFile);
@@ -34,10 +35,12 @@ const SEGMENT_SECONDS = 5;
 const lossy = presets.filter(worthSegmenting);
 
 /** A stored file as a part sees it, counting what it is asked for. */
-function fileInput(file: string, size: number, inPlace = false) {
+function fileInput(file: string, size: number, direct: { inPlace?: boolean; url?: string } = {}) {
   const asked = { ranges: [] as { start: number; end: number }[], whole: 0 };
+  const { url } = direct;
   const source: SegmentInput = {
-    ...(inPlace ? { localFile: file } : {}),
+    ...(direct.inPlace ? { localFile: file } : {}),
+    ...(url === undefined ? {} : { url: () => Promise.resolve(url) }),
     size,
     read: (range) => {
       asked.ranges.push(range);
@@ -98,10 +101,12 @@ async function tagsOf(file: string): Promise<Record<string, string>> {
 
 describe('segments read only their bytes of a PCM WAV, and encode exactly what decoding from the start encodes', () => {
   let dir = '';
+  let server: RangeServer;
   const made = new Map<string, { file: string; input: ProbeResult; size: number }>();
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'reprise-seg-input-'));
+    server = await startRangeServer();
     for (const { name, rate, args } of inputs) {
       const file = path.join(dir, `${name.replace(/\W+/g, '-')}.wav`);
       // Tags put a LIST chunk before the samples, as real files have.
@@ -111,6 +116,7 @@ describe('segments read only their bytes of a PCM WAV, and encode exactly what d
   });
 
   after(async () => {
+    await server?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -131,12 +137,21 @@ describe('segments read only their bytes of a PCM WAV, and encode exactly what d
           assert.ok(piped.start > 0 && piped.end - piped.start + 1 < size * 0.7, `${label} reads a part of the file (${JSON.stringify(piped)})`);
           assert.ok((await readFile(ranged)).equals(await readFile(reference)), `${label}: the outputs differ`);
           // On disk ffmpeg reads the same window of the stored file itself: only the header passes through here.
-          const inPlace = fileInput(file, size, true);
+          const inPlace = fileInput(file, size, { inPlace: true });
           const readInPlace = await media.encodeSegment({ source: inPlace.source, input, preset, segment, outPath: ranged, signal, limits, onProgress: noProgress });
-          assert.deepEqual(readInPlace, { ...result, inPlace: true }, label);
+          assert.deepEqual(readInPlace, { ...result, readBy: 'file' }, label);
           assert.equal(inPlace.asked.whole, 0, `${label} in place never asks for the whole file`);
           assert.ok(inPlace.asked.ranges.every((r) => r.end - r.start < 1024 * 1024), `${label} in place reads no samples through a stream: ${JSON.stringify(inPlace.asked.ranges)}`);
           assert.ok((await readFile(ranged)).equals(await readFile(reference)), `${label} in place: the outputs differ`);
+          // On S3 ffmpeg fetches the same window from a URL: one request for exactly those bytes.
+          const byUrl = fileInput(file, size, { url: server.urlOf(file) });
+          const before = server.ranges.length;
+          const readByUrl = await media.encodeSegment({ source: byUrl.source, input, preset, segment, outPath: ranged, signal, limits, onProgress: noProgress });
+          assert.deepEqual(readByUrl, { ...result, readBy: 'url' }, label);
+          assert.equal(byUrl.asked.whole, 0, `${label} by URL never asks for the whole file`);
+          assert.ok(byUrl.asked.ranges.every((r) => r.end - r.start < 1024 * 1024), `${label} by URL reads no samples through a stream: ${JSON.stringify(byUrl.asked.ranges)}`);
+          assert.deepEqual(server.ranges.slice(before), [`bytes=${piped.start}-${piped.end}`], `${label}: ffmpeg asked for the segment's range once`);
+          assert.ok((await readFile(ranged)).equals(await readFile(reference)), `${label} by URL: the outputs differ`);
           await rm(ranged);
           await rm(reference);
         }
@@ -228,6 +243,33 @@ describe('segments read only their bytes of a PCM WAV, and encode exactly what d
     const out = path.join(dir, 'control-first.opus');
     await ffmpegFed(segmentEncodeArgs({ container: 'wav' }, input, opus, segment, out), untagged);
     assert.ok(!(await sameFile(opus, out, reference)), 'a header without the tags must show');
+  });
+
+  it('by URL, a body cut short or a refused URL fails the segment with a message that does not carry the URL', async () => {
+    const { file, input, size } = made.get('16-bit 44.1 kHz stereo')!;
+    const aac = presets.find((p) => p.id === 'aac-256k')!;
+    const segment = segmentsOf(input, aac)[1]!;
+    const out = path.join(dir, 'cut.m4a');
+    const encode = () => media.encodeSegment({ source: fileInput(file, size, { url: server.urlOf(file) }).source, input, preset: aac, segment, outPath: out, signal, limits, onProgress: noProgress });
+    const failsWithoutUrl = (why: string) => (err: unknown) => {
+      assert.ok(err instanceof MediaError, `${why}: ${String(err)}`);
+      assert.equal(err.kind, 'failed', why);
+      for (const secret of [SIGNATURE, '127.0.0.1', 'X-Amz']) assert.ok(!err.message.includes(secret), `${why}: "${err.message}" shows ${secret}`);
+      return true;
+    };
+    try {
+      // Half the segment's bytes, then the connection drops: ffmpeg must not take that for the end.
+      server.cutAfter(200_000);
+      await assert.rejects(encode(), failsWithoutUrl('cut short'));
+      server.cutAfter(undefined);
+      server.refuse(true);
+      await assert.rejects(encode(), failsWithoutUrl('refused'));
+    } finally {
+      server.cutAfter(undefined);
+      server.refuse(false);
+    }
+    // The control: the same request whole succeeds.
+    assert.deepEqual((await encode()).input, 'range');
   });
 });
 
@@ -465,6 +507,10 @@ describe(`a segmented job over a WAV reads byte ranges in its parts (${backend.n
     assert.ok(wavReads.length >= 8, `split into segments: ${wavReads.length}`);
     assert.equal(wavReads.filter((r) => r.index === 0).length, 2, 'a first segment per preset');
     for (const r of wavReads) assert.equal(r.input, 'range', JSON.stringify(r));
+    // Later segments pass no samples through the worker: ffmpeg reads the stored file, or on S3 a
+    // presigned URL. The first ones pipe theirs behind the stored header (its tags).
+    const direct = backend.s3Endpoint ? 'url' : 'file';
+    for (const r of wavReads) assert.equal('readBy' in r && r.readBy, r.index === 0 ? false : direct, JSON.stringify(r));
     assert.ok(reads.every((r) => r.input === 'file'), 'FLAC segments decode the whole file');
     for (const preset of ['aac-256k', 'opus-96k']) {
       assert.ok(fromWav.decoded.get(preset)?.equals(fromFlac.decoded.get(preset)!), `${preset}: the same samples from ranges as from the whole file`);

@@ -16,6 +16,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobStore } from '../domain/ports.ts';
 import { safeKey } from './keys.ts';
 
@@ -70,7 +71,11 @@ const isMissing = (err: unknown) =>
  * Blobs as objects in one private bucket. S3 makes an object visible only when its upload
  * completes, so a key is absent or whole, as on disk; a failed multipart upload is aborted.
  */
-export function createS3BlobStore(client: S3Client, bucket: string): BlobStore & { check(): Promise<void> } {
+/**
+ * `presignedReads`: whether the store hands out presigned GET URLs (`readUrl`) for ffmpeg to
+ * read ranges itself (decision 0031); off, every byte passes through the SDK in this process.
+ */
+export function createS3BlobStore(client: S3Client, bucket: string, opts: { presignedReads?: boolean } = {}): BlobStore & { check(): Promise<void> } {
   async function upload(key: string, body: Readable): Promise<void> {
     const upload = new Upload({ client, params: { Bucket: bucket, Key: safeKey(key), Body: body }, partSize: PART_SIZE, queueSize: 1, leavePartsOnError: false });
     await upload.done();
@@ -150,6 +155,11 @@ export function createS3BlobStore(client: S3Client, bucket: string): BlobStore &
       );
       return res.Body as Readable;
     },
+
+    // Signed for the host alone: the reader may add its own Range header.
+    ...(opts.presignedReads === false ? {} : {
+      readUrl: (key: string, seconds: number) => getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: safeKey(key) }), { expiresIn: seconds }),
+    }),
 
     async openLocal(key, scratchDir) {
       const dir = await mkdtemp(path.join(scratchDir, 'in-'));

@@ -47,6 +47,11 @@ export interface BlobStore {
   /** A local path to read the object from, and a release function to call when done. */
   openLocal(key: string, scratchDir: string): Promise<{ path: string; release(): Promise<void> }>;
   deletePrefix(prefix: string): Promise<void>;
+  /**
+   * A URL from which a reader outside this process (ffmpeg) may GET the object, ranges included,
+   * for `seconds`: a presigned request on S3 (decision 0031). Absent where objects are local files.
+   */
+  readUrl?(key: string, seconds: number): Promise<string>;
 }
 
 export type TranscodeJob = JobPayload<'transcode'>;

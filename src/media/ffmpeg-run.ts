@@ -4,11 +4,14 @@ import type { Readable } from 'node:stream';
 import { spawnTied, spawnTiedReading } from './spawn.ts';
 import { MediaError, type MediaLimits } from './types.ts';
 
-/** The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. */
+/**
+ * The last meaningful line ffmpeg printed, trimmed of its "[demuxer @ 0x…]" prefix. Paths become
+ * "the file" and URLs "the stored input": a presigned URL is a credential for as long as it lives.
+ */
 export function summarizeStderr(stderr: string): string {
   const lines = stderr
     .split('\n')
-    .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').replace(/(file:)?\/[^\s:'"]+/g, 'the file').trim())
+    .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+?(?=:?(\s|$))/gi, 'the stored input').replace(/(^|[\s'"])(file:)?\/[^\s:'"]+/g, '$1the file').trim())
     .filter(Boolean);
   return (lines[lines.length - 1] ?? 'ffmpeg failed').slice(0, 300);
 }

@@ -41,7 +41,13 @@ export function segmentMedia(opts: FfmpegOptions): Pick<Media, 'encodeSegment' |
           // its CPU per 80 MB segment (bench/segmented.ts), ffmpeg reads the window itself.
           const window = { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels, path: inFile, start: read.start, end: read.end + 1 };
           await runTracked({ ...tracked, args: segmentEncodeArgs(window, input, preset, shifted, req.outPath, extras) });
-          return { input: 'range', bytes, inPlace: true };
+          return { input: 'range', bytes, readBy: 'file' };
+        }
+        if (!wavHeader && req.source.url) {
+          // On S3 likewise: ffmpeg asks for the range itself, from a presigned URL (decision 0031).
+          const window = { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels, url: await req.source.url(), start: read.start, end: read.end + 1 };
+          await runTracked({ ...tracked, args: segmentEncodeArgs(window, input, preset, shifted, req.outPath, extras) });
+          return { input: 'range', bytes, readBy: 'url' };
         }
         const piped = wavHeader ? { container: 'wav' as const } : { rawFormat: layout.rawFormat, sampleRate: layout.sampleRate, channels: layout.channels };
         const args = segmentEncodeArgs(piped, input, preset, shifted, req.outPath, extras);

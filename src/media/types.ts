@@ -101,10 +101,18 @@ export interface SegmentInput {
    * a segment's byte range in place rather than through a pipe from this process.
    */
   localFile?: string;
+  /**
+   * A short-lived URL to the stored object (a presigned GET on S3, decision 0031): ffmpeg then
+   * fetches a segment's byte range itself rather than through a pipe from this process.
+   */
+  url?(): Promise<string>;
 }
 
-/** How a segment read its input: a byte range (how many bytes), or the whole file (and why). */
-export type SegmentEncodeResult = { input: 'range'; bytes: number; inPlace?: boolean } | { input: 'file'; reason: string };
+/**
+ * How a segment read its input: a byte range (how many bytes, and whether ffmpeg read them itself
+ * from the stored file or a URL rather than from a pipe), or the whole file (and why).
+ */
+export type SegmentEncodeResult = { input: 'range'; bytes: number; readBy?: 'file' | 'url' } | { input: 'file'; reason: string };
 
 /** One segment of one preset, as its own ffmpeg run (segmented transcodes, issue 12). */
 export interface SegmentEncodeRequest {

@@ -54,25 +54,54 @@ export interface PcmInFile extends PipedPcm {
   end: number;
 }
 
+/**
+ * Raw PCM fetched by ffmpeg itself from a URL to the stored object (a presigned GET on S3,
+ * decision 0031): the same bytes as PipedPcm, asked for as one HTTP range. `start` inclusive,
+ * `end` exclusive, as ffmpeg's `offset` and `end_offset` count them.
+ */
+export interface PcmAtUrl extends PipedPcm {
+  url: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The protocols a URL's scheme needs, and no more: a redirect elsewhere is refused. Over TLS the
+ * server's certificate is checked against the system's trust store (ffmpeg does not by default).
+ */
+function urlProtocolArgs(url: string): string[] {
+  const scheme = new URL(url).protocol;
+  if (scheme === 'http:') return ['-protocol_whitelist', 'http,tcp'];
+  if (scheme === 'https:') return ['-protocol_whitelist', 'https,tls,tcp', '-tls_verify', '1'];
+  throw new Error(`ffmpeg reads no ${scheme} URLs`);
+}
+
 /** subfile's own syntax separates options with commas; a path with one is read through the pipe instead. */
 export const canReadInPlace = (file: string) => !file.includes(',');
 
-const isPipedWav = (from: PipedPcm | PipedWav): from is PipedWav => 'container' in from;
+type SegmentSource = string | PipedPcm | PipedWav | PcmInFile | PcmAtUrl;
 
-/** Where ffmpeg reads the input: the stored file as probed, a WAV or raw PCM on stdin, or raw PCM from a window of the stored file. */
-function inputArgs(from: string | PipedPcm | PipedWav | PcmInFile, input: ProbeResult): string[] {
+const isPipedWav = (from: Exclude<SegmentSource, string>): from is PipedWav => 'container' in from;
+
+/** Where ffmpeg reads the input: the stored file as probed, a WAV or raw PCM on stdin, or raw PCM from a window of the stored file or a URL. */
+function inputArgs(from: SegmentSource, input: ProbeResult): string[] {
   if (typeof from === 'string') return ['-protocol_whitelist', 'file', '-format_whitelist', allowedDemuxers.join(','), '-f', input.format, '-i', `file:${from}`];
   if (isPipedWav(from)) return ['-protocol_whitelist', 'pipe', '-format_whitelist', 'wav', '-f', 'wav', '-i', 'pipe:0'];
+  // The channel count without a layout, as the WAV demuxer gives a plain PCM WAV's channels.
+  const raw = ['-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels)];
   if ('path' in from) {
     if (!canReadInPlace(from.path)) throw new Error('a path with a comma cannot be read through subfile');
-    const raw = ['-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels)];
     return ['-protocol_whitelist', 'subfile,file', ...raw, '-i', `subfile,,start,${from.start},end,${from.end},,:file:${from.path}`];
   }
-  // The channel count without a layout, as the WAV demuxer gives a plain PCM WAV's channels.
-  return ['-protocol_whitelist', 'pipe', '-format_whitelist', from.rawFormat, '-f', from.rawFormat, '-ar', String(from.sampleRate), '-ac', String(from.channels), '-i', 'pipe:0'];
+  if ('url' in from) {
+    // -xerror: a body cut short is an I/O error, which ffmpeg otherwise takes for the end of the
+    // input, and a short segment would be encoded without a word.
+    return [...urlProtocolArgs(from.url), '-xerror', '-offset', String(from.start), '-end_offset', String(from.end), ...raw, '-i', from.url];
+  }
+  return ['-protocol_whitelist', 'pipe', ...raw, '-i', 'pipe:0'];
 }
 
-export function segmentEncodeArgs(from: string | PipedPcm | PipedWav | PcmInFile, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
+export function segmentEncodeArgs(from: SegmentSource, input: ProbeResult, preset: Preset, segment: Segment, outPath: string, extras: SegmentExtras = {}): string[] {
   const codec = segmentCodec(preset);
   if (!codec) throw new Error(`no segment facts for codec ${preset.codec}`);
   const rate = outputSampleRate(preset, input.sampleRate);
